@@ -1,0 +1,51 @@
+// The resolved config as plain data, for `check-config` (templates shown as written).
+import type { Config } from './resolve.js'
+
+export function describeConfig(config: Config) {
+  return {
+    scicatUrl: config.scicatUrl,
+    port: config.port,
+    host: config.host,
+    facilities: config.facilities.map((f) => ({
+      name: f.name,
+      collection: f.collection,
+      direction: f.direction,
+      accessPath: f.accessPath,
+      accessValue: f.accessValue,
+      sourcePath: f.sourcePath.source,
+      destinationPath: f.destinationPath.source,
+      scopes: f.scopes,
+    })),
+    globusScopes: config.globusScopes,
+    task: config.task,
+    globus: { ...config.globus, label: config.globus.label.source },
+    scicat: config.scicat,
+    server: config.server,
+  }
+}
+
+export function formatConfig(config: Config): string {
+  const d = describeConfig(config)
+  const lines = [
+    `scicatUrl: ${d.scicatUrl}`,
+    `listen: ${d.host}:${d.port}`,
+    `facilities (${d.facilities.length}):`,
+  ]
+  for (const f of d.facilities) {
+    lines.push(
+      `  ${f.name}`,
+      `    collection:      ${f.collection}`,
+      `    direction:       ${f.direction}`,
+      `    access:          ${f.accessPath} must contain "${f.accessValue}"`,
+      `    sourcePath:      ${f.sourcePath}`,
+      `    destinationPath: ${f.destinationPath}`,
+      `    scopes:          ${f.scopes.join('\n                     ')}`,
+    )
+  }
+  lines.push('globus scopes requested:', ...d.globusScopes.map((s) => `  ${s}`))
+  lines.push(`task: ${JSON.stringify(d.task)}`)
+  lines.push(`globus: ${JSON.stringify(d.globus)}`)
+  lines.push(`scicat: ${JSON.stringify(d.scicat)}`)
+  lines.push(`server: ${JSON.stringify(d.server)}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,229 @@
+// Applies the Go service's defaults, compiles templates and renders what is known at load time.
+import { mergeScopes } from '../globus/scopes.js'
+import type { Direction, FileConfig, FileFacility, SyncLevel } from './schema.js'
+import { compileTemplate, type Template, TemplateError } from './template.js'
+
+export const pathVariables = [
+  'Pid',
+  'PidPrefix',
+  'PidShort',
+  'PidEncoded',
+  'SourceFolder',
+  'RelativeSourceFolder',
+  'DatasetFolder',
+  'Username',
+] as const
+export const labelVariables = [...pathVariables, 'JobId'] as const
+export const scopeVariables = ['Name', 'Collection'] as const
+export const accessVariables = ['Name'] as const
+
+export type PathVariable = (typeof pathVariables)[number]
+export type PathVars = Record<PathVariable, string>
+
+export const facilityDefaults = {
+  scopes: [
+    'urn:globus:auth:scope:transfer.api.globus.org:all[*https://auth.globus.org/scopes/{{.Collection}}/data_access]',
+  ],
+  accessPath: 'profile.accessGroups',
+  accessValue: '{{ .Name }}',
+  direction: 'BOTH' as Direction,
+  sourcePath: '/{{ .RelativeSourceFolder }}',
+  destinationPath: '/{{ .RelativeSourceFolder }}',
+}
+
+export const defaults = {
+  port: 8080,
+  host: '0.0.0.0',
+  task: {
+    maxConcurrency: 10,
+    queueSize: 0,
+    pollInterval: 10,
+    discoveryInterval: 300,
+    failFastAfterSeconds: 600,
+  },
+  globus: {
+    authUrl: 'https://auth.globus.org',
+    transferUrl: 'https://transfer.api.globus.org',
+    maxRequestsPerSecond: 10,
+    maxActiveTasks: 100,
+    verifyChecksum: true,
+    syncLevel: 'none' as SyncLevel,
+    label: 'SciCat job {{ .JobId }}',
+  },
+  scicat: {
+    jobType: 'globus_transfer_job',
+    archiveJobType: 'archive',
+    identityCacheSeconds: 30,
+  },
+  server: { bodyLimitMb: 64, trustProxy: false as boolean | string | number | string[] },
+}
+
+export interface Facility {
+  name: string
+  collection: string
+  direction: Direction
+  accessPath: string
+  accessValue: string
+  scopes: string[]
+  sourcePath: Template
+  destinationPath: Template
+}
+
+export interface Config {
+  scicatUrl: string
+  port: number
+  host: string
+  facilities: Facility[]
+  globusScopes: string[]
+  task: typeof defaults.task
+  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number }
+  scicat: typeof defaults.scicat
+  server: typeof defaults.server
+}
+
+export interface Problem {
+  path: string
+  message: string
+}
+
+/** Go semantics: a missing key, an empty string, a zero or an empty list means "use the default". */
+function pick<T>(value: T | undefined | null, fallback: T): T {
+  if (value === undefined || value === null || value === '' || value === 0) return fallback
+  if (Array.isArray(value) && value.length === 0) return fallback
+  return value
+}
+
+/** Keeps only the keys of a facility whose type is right (the schema has reported the others). */
+function wellTyped(raw: unknown): Partial<FileFacility> {
+  if (typeof raw !== 'object' || raw === null) return {}
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') out[k] = v
+    else if (k === 'scopes' && Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
+  }
+  return out as Partial<FileFacility>
+}
+
+/** `scicatUrl` and the Globus URLs work with or without a trailing slash. */
+export function sanitizeUrl(url: unknown): string {
+  return String(url ?? '').replace(/\/+$/, '')
+}
+
+/**
+ * Resolves an already schema-checked file. Template problems are appended to `problems`;
+ * the returned config is only meaningful when no problem was reported.
+ */
+export function resolveConfig(file: FileConfig, problems: Problem[]): Config {
+  const compile = (path: string, source: unknown, vars: readonly string[]): Template => {
+    try {
+      return compileTemplate(String(source), vars)
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err
+      problems.push({ path, message: err.message })
+      return compileTemplate('', vars)
+    }
+  }
+  const render = (
+    path: string,
+    source: unknown,
+    vars: readonly string[],
+    values: Record<string, string>,
+  ) => compile(path, source, vars).render(values)
+
+  const facilities = (Array.isArray(file.facilities) ? file.facilities : []).map(
+    (raw: FileFacility, i): Facility => {
+      const at = `facilities[${i}]`
+      const f = wellTyped(raw)
+      const name = f.name ?? ''
+      const collection = f.collection ?? ''
+      const scopes = pick(f.scopes, facilityDefaults.scopes).map((s, j) =>
+        render(`${at}.scopes[${j}]`, s, scopeVariables, { Name: name, Collection: collection }),
+      )
+      return {
+        name,
+        collection,
+        direction: (f.direction || facilityDefaults.direction) as Direction,
+        accessPath: render(
+          `${at}.accessPath`,
+          pick(f.accessPath, facilityDefaults.accessPath),
+          accessVariables,
+          {
+            Name: name,
+          },
+        ),
+        accessValue: render(
+          `${at}.accessValue`,
+          pick(f.accessValue, facilityDefaults.accessValue),
+          accessVariables,
+          { Name: name },
+        ),
+        scopes,
+        sourcePath: compile(
+          `${at}.sourcePath`,
+          pick(f.sourcePath, facilityDefaults.sourcePath),
+          pathVariables,
+        ),
+        destinationPath: compile(
+          `${at}.destinationPath`,
+          pick(f.destinationPath, facilityDefaults.destinationPath),
+          pathVariables,
+        ),
+      }
+    },
+  )
+
+  const seen = new Map<string, number>()
+  facilities.forEach((f, i) => {
+    const first = seen.get(f.name)
+    if (f.name && first !== undefined) {
+      problems.push({
+        path: `facilities[${i}].name`,
+        message: `duplicate facility name "${f.name}" (also facilities[${first}])`,
+      })
+    } else seen.set(f.name, i)
+    if (!f.name && file.facilities?.[i]?.name !== undefined) {
+      problems.push({ path: `facilities[${i}].name`, message: 'must not be empty' })
+    }
+    if (!f.collection && file.facilities?.[i]?.collection !== undefined) {
+      problems.push({ path: `facilities[${i}].collection`, message: 'must not be empty' })
+    }
+  })
+
+  const task = file.task ?? {}
+  const globus = file.globus ?? {}
+  const scicat = file.scicat ?? {}
+  const server = file.server ?? {}
+  return {
+    scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
+    port: pick(file.port, defaults.port),
+    host: pick(server.host, defaults.host),
+    facilities,
+    globusScopes: mergeScopes(facilities.flatMap((f) => f.scopes)),
+    task: {
+      maxConcurrency: pick(task.maxConcurrency, defaults.task.maxConcurrency),
+      queueSize: task.queueSize ?? defaults.task.queueSize,
+      pollInterval: pick(task.pollInterval, defaults.task.pollInterval),
+      discoveryInterval: pick(task.discoveryInterval, defaults.task.discoveryInterval),
+      failFastAfterSeconds: pick(task.failFastAfterSeconds, defaults.task.failFastAfterSeconds),
+    },
+    globus: {
+      authUrl: sanitizeUrl(pick(globus.authUrl, defaults.globus.authUrl)),
+      transferUrl: sanitizeUrl(pick(globus.transferUrl, defaults.globus.transferUrl)),
+      maxRequestsPerSecond: pick(globus.maxRequestsPerSecond, defaults.globus.maxRequestsPerSecond),
+      maxActiveTasks: pick(globus.maxActiveTasks, defaults.globus.maxActiveTasks),
+      verifyChecksum: globus.verifyChecksum ?? defaults.globus.verifyChecksum,
+      syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
+      ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
+      label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+    },
+    scicat: {
+      jobType: pick(scicat.jobType, defaults.scicat.jobType),
+      archiveJobType: pick(scicat.archiveJobType, defaults.scicat.archiveJobType),
+      identityCacheSeconds: scicat.identityCacheSeconds ?? defaults.scicat.identityCacheSeconds,
+    },
+    server: {
+      bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
+      trustProxy: server.trustProxy ?? defaults.server.trustProxy,
+    },
+  }
+}

@@ -1,0 +1,46 @@
+// Globus scope strings: split into base scope and dependent scopes, and merge several into one request.
+
+interface ParsedScope {
+  base: string
+  deps: string[]
+}
+
+/** Splits at whitespace that is not inside brackets. */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let cur = ''
+  for (const c of s) {
+    if (c === '[') depth++
+    else if (c === ']') depth = Math.max(0, depth - 1)
+    if (/\s/.test(c) && depth === 0) {
+      if (cur) out.push(cur)
+      cur = ''
+    } else cur += c
+  }
+  if (cur) out.push(cur)
+  return out
+}
+
+function parseScope(scope: string): ParsedScope {
+  const open = scope.indexOf('[')
+  if (open === -1 || !scope.endsWith(']')) return { base: scope, deps: [] }
+  return { base: scope.slice(0, open), deps: splitTopLevel(scope.slice(open + 1, -1)) }
+}
+
+/**
+ * Merges scope strings so that each base scope appears once, carrying all of its dependent
+ * scopes (deduplicated, in first-seen order): Globus grants one token per resource server.
+ */
+export function mergeScopes(scopes: Iterable<string>): string[] {
+  const merged = new Map<string, string[]>()
+  for (const entry of scopes) {
+    for (const scope of splitTopLevel(entry)) {
+      const { base, deps } = parseScope(scope)
+      const list = merged.get(base) ?? []
+      for (const d of deps) if (!list.includes(d)) list.push(d)
+      merged.set(base, list)
+    }
+  }
+  return [...merged].map(([base, deps]) => (deps.length ? `${base}[${deps.join(' ')}]` : base))
+}
