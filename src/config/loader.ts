@@ -124,7 +124,8 @@ export function parseConfig(text: string, source = 'config', env: Env = {}): Con
   }
   const config = resolveConfig(doc as FileConfig, problems)
   if (problems.length) {
-    const lines = [...new Set(problems.map((p) => `${p.path}: ${p.message}`))]
+    const byPath = (a: Problem, b: Problem) => a.path.localeCompare(b.path, 'en', { numeric: true })
+    const lines = [...new Set(problems.sort(byPath).map((p) => `${p.path}: ${p.message}`))]
     throw new ConfigError(`invalid config ${source}:`, lines)
   }
   return applyEnv(config, env)

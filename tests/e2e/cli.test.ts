@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const cli = join(import.meta.dirname, '../../dist/cli.js')
+const exec = promisify(execFile)
+
+async function run(args: string[], env: Record<string, string> = {}, cwd?: string) {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [cli, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'sgp-home-')), ...env },
+      cwd,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+function file(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'sgp-')), 'config.yaml')
+  writeFileSync(path, text)
+  return path
+}
+
+describe('scicat-globus-proxy CLI', () => {
+  it('check-config --json prints only the resolved config on stdout and warns on stderr', async () => {
+    const example = join(import.meta.dirname, '../../scicat-globus-proxy-config.example.yaml')
+    const { code, stdout, stderr } = await run(['check-config', '--config', example, '--json'])
+    expect(code).toBe(0)
+    const json = JSON.parse(stdout)
+    expect(json.facilities.map((f: { name: string }) => f.name)).toEqual([
+      'EXAMPLE-FULL',
+      'EXAMPLE-MINIMAL',
+      'EXAMPLE-ARCHIVE',
+    ])
+    expect(json.facilities[2].destinationPath).toBe('/archive/{{ .Pid }}/{{ .DatasetFolder }}')
+    expect(json.globusScopes).toHaveLength(1)
+    expect(json.task.pollInterval).toBe(10)
+    expect(stderr).toMatch(/warning: not set \(needed by serve\): GLOBUS_CLIENT_ID/)
+  })
+
+  it('check-config finds the config through SCICAT_GLOBUS_PROXY_CONFIG and prints it readably', async () => {
+    const path = file('scicatUrl: http://s/\nfacilities: [{name: A, collection: c}]\n')
+    const { code, stdout } = await run(['check-config'], { SCICAT_GLOBUS_PROXY_CONFIG: path })
+    expect(code).toBe(0)
+    expect(stdout).toContain(`config: ${path}`)
+    expect(stdout).toMatch(/access: +profile\.accessGroups must contain "A"/)
+  })
+
+  it('check-config exits 1 with one line per problem on an invalid file', async () => {
+    const path = file(`scicatUrl: http://s
+facilities:
+  - {name: A, collection: c, direction: UP}
+  - {name: A, collection: d}
+  - {name: B}
+  - {name: C, collection: e, color: red, sourcePath: "/{{ .Nope }}"}
+`)
+    const { code, stdout, stderr } = await run(['check-config', '--config', path])
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+    expect(lines).toEqual([
+      'facilities[0].direction: must be one of SRC, DST, BOTH',
+      'facilities[1].name: duplicate facility name "A" (also facilities[0])',
+      'facilities[2].collection: is required',
+      'facilities[3].color: unknown key',
+      expect.stringMatching(/^facilities\[3\]\.sourcePath: unknown variable \.Nope/),
+    ])
+  })
+
+  it('exits 1 naming every place searched when there is no config', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sgp-'))
+    const { code, stderr } = await run(['check-config'], { XDG_CONFIG_HOME: join(cwd, 'xdg') }, cwd)
+    expect(code).toBe(1)
+    expect(stderr).toContain(join(cwd, 'scicat-globus-proxy-config.yaml'))
+    expect(stderr).toContain(join(cwd, 'xdg/scicat-globus-proxy/scicat-globus-proxy-config.yaml'))
+    expect(stderr).toContain('sandbox')
+  })
+
+  it('serve fails fast with one clear line when credentials are missing', async () => {
+    const path = file('scicatUrl: http://s/\nfacilities: [{name: A, collection: c}]\n')
+    const { code, stderr } = await run(['serve', '--config', path])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^error: missing credentials: set GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET/,
+    )
+  })
+
+  it('prints help and version, and rejects unknown commands and flags', async () => {
+    const help = await run(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/check-config/)
+    const version = await run(['--version'])
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'))
+    expect(version.stdout.trim()).toBe(pkg.version)
+    const unknown = await run(['frobnicate'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/)
+    const badFlag = await run(['check-config', '--nope'])
+    expect(badFlag.code).toBe(1)
+    expect(badFlag.stderr).toMatch(/Unknown option '--nope'/)
+    const misplaced = await run(['serve', '--json'])
+    expect(misplaced.code).toBe(1)
+    expect(misplaced.stderr).toMatch(/--json only applies to check-config/)
+  })
+})

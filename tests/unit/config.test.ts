@@ -1,0 +1,330 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadCredentials, missingCredentials, secret } from '../../src/config/credentials.js'
+import { describeConfig } from '../../src/config/describe.js'
+import {
+  ConfigError,
+  configCandidates,
+  loadConfig,
+  parseConfig,
+  readConfigText,
+} from '../../src/config/loader.js'
+import { mergeScopes } from '../../src/globus/scopes.js'
+
+// The Go repository's example config, unchanged.
+const goExample = `
+scicatUrl: "http://backend.localhost/"
+port: 8080
+facilities:
+  - name: EXAMPLE-FULL
+    collection: aaaa1111-22bb-cc44-dd5e-666667777777
+    scopes:
+      - "urn:globus:auth:scope:transfer.api.globus.org:all[*https://auth.globus.org/scopes/{{.Collection}}/data_access]"
+    accessPath: profile.accessGroups
+    accessValue: example-group
+    direction: BOTH
+    sourcePath: "/{{ .RelativeSourceFolder }}"
+    destinationPath: "/archive/{{ .Pid }}/{{ .SourceFolder }}"
+  - name: EXAMPLE-MINIMAL
+    collection: bbbb2222-33cc-ff55-ee6e-777778888888
+task:
+  maxConcurrency: 10
+  queueSize: 100
+  pollInterval: 10
+`
+
+const scope = (c: string) =>
+  `urn:globus:auth:scope:transfer.api.globus.org:all[*https://auth.globus.org/scopes/${c}/data_access]`
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text, 'test.yaml')
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return (err as ConfigError).problems
+  }
+  throw new Error('config loaded but should not have')
+}
+
+describe('config loader', () => {
+  it('loads the Go example and resolves what the Go service would', () => {
+    const d = describeConfig(parseConfig(goExample))
+    expect(d.scicatUrl).toBe('http://backend.localhost')
+    expect(d.port).toBe(8080)
+    expect(d.facilities).toEqual([
+      {
+        name: 'EXAMPLE-FULL',
+        collection: 'aaaa1111-22bb-cc44-dd5e-666667777777',
+        direction: 'BOTH',
+        accessPath: 'profile.accessGroups',
+        accessValue: 'example-group',
+        sourcePath: '/{{ .RelativeSourceFolder }}',
+        destinationPath: '/archive/{{ .Pid }}/{{ .SourceFolder }}',
+        scopes: [scope('aaaa1111-22bb-cc44-dd5e-666667777777')],
+      },
+      {
+        name: 'EXAMPLE-MINIMAL',
+        collection: 'bbbb2222-33cc-ff55-ee6e-777778888888',
+        direction: 'BOTH',
+        accessPath: 'profile.accessGroups',
+        accessValue: 'EXAMPLE-MINIMAL',
+        sourcePath: '/{{ .RelativeSourceFolder }}',
+        destinationPath: '/{{ .RelativeSourceFolder }}',
+        scopes: [scope('bbbb2222-33cc-ff55-ee6e-777778888888')],
+      },
+    ])
+    expect(d.globusScopes).toEqual([
+      'urn:globus:auth:scope:transfer.api.globus.org:all[' +
+        '*https://auth.globus.org/scopes/aaaa1111-22bb-cc44-dd5e-666667777777/data_access ' +
+        '*https://auth.globus.org/scopes/bbbb2222-33cc-ff55-ee6e-777778888888/data_access]',
+    ])
+    expect(d.task).toEqual({
+      maxConcurrency: 10,
+      queueSize: 100,
+      pollInterval: 10,
+      discoveryInterval: 300,
+      failFastAfterSeconds: 600,
+    })
+    expect(d.globus).toMatchObject({
+      authUrl: 'https://auth.globus.org',
+      transferUrl: 'https://transfer.api.globus.org',
+      maxRequestsPerSecond: 10,
+      maxActiveTasks: 100,
+      verifyChecksum: true,
+      label: 'SciCat job {{ .JobId }}',
+    })
+    expect(d.scicat).toEqual({
+      jobType: 'globus_transfer_job',
+      archiveJobType: 'archive',
+      identityCacheSeconds: 30,
+    })
+  })
+
+  it('loads a defaults list merged into facilities with <<: *anchor', () => {
+    const config = parseConfig(`
+scicatUrl: https://scicat.example.org
+defaults:
+  - &psi
+    accessValue: "psi-{{ .Name }}"
+    sourcePath: "/{{ .PidShort }}"
+  - &archive
+    direction: DST
+    destinationPath: "/archive/{{ replace .Pid \\"/\\" \\"_\\" }}"
+facilities:
+  - <<: *psi
+    name: PSI
+    collection: c-psi
+    direction: SRC
+  - <<: [*archive]
+    name: CSCS
+    collection: c-cscs
+`)
+    const [psi, cscs] = config.facilities
+    expect(psi).toMatchObject({ name: 'PSI', direction: 'SRC', accessValue: 'psi-PSI' })
+    expect(psi!.sourcePath.source).toBe('/{{ .PidShort }}')
+    expect(cscs).toMatchObject({ name: 'CSCS', direction: 'DST', accessValue: 'CSCS' })
+    expect(cscs!.destinationPath.render({ Pid: '20.5/x' } as never)).toBe('/archive/20.5_x')
+  })
+
+  it('reports every problem of a file at once, one line each with its path', () => {
+    const problems = problemsOf(`
+scicatUrl: http://x
+facilities:
+  - name: A
+    collection: c1
+    direction: SIDEWAYS
+  - name: A
+    collection: c2
+  - name: B
+  - name: C
+    collection: c3
+    colour: red
+    sourcePath: "/{{ .Nope }}"
+`)
+    expect(problems).toEqual([
+      'facilities[0].direction: must be one of SRC, DST, BOTH',
+      'facilities[1].name: duplicate facility name "A" (also facilities[0])',
+      'facilities[2].collection: is required',
+      'facilities[3].colour: unknown key',
+      expect.stringMatching(/^facilities\[3\]\.sourcePath: unknown variable \.Nope/),
+    ])
+  })
+
+  it('rejects an empty facility list, a missing scicatUrl and bad extension values', () => {
+    expect(problemsOf('facilities: []')).toEqual([
+      'facilities: must have at least 1 item(s)',
+      'scicatUrl: is required',
+    ])
+    expect(
+      problemsOf(`
+scicatUrl: ftp://x
+facilities: [{name: a, collection: b}]
+globus: {syncLevel: always, label: "{{ .Nope }}", extra: 1}
+task: {pollInterval: fast}
+`),
+    ).toEqual([
+      'globus.extra: unknown key',
+      expect.stringMatching(/^globus\.label: unknown variable \.Nope/),
+      'globus.syncLevel: must be one of none, exists, size, mtime, checksum',
+      'scicatUrl: must be an http(s) URL',
+      'task.pollInterval: must be number',
+    ])
+  })
+
+  it('checks scope and access templates against their own variables', () => {
+    expect(
+      problemsOf(`
+scicatUrl: http://x
+facilities:
+  - name: a
+    collection: b
+    scopes: ["x[*{{ .Pid }}]"]
+    accessValue: "{{ .Collection }}"
+`),
+    ).toEqual([
+      expect.stringMatching(/^facilities\[0\]\.accessValue: unknown variable \.Collection/),
+      expect.stringMatching(/^facilities\[0\]\.scopes\[0\]: unknown variable \.Pid/),
+    ])
+  })
+
+  it('treats scicatUrl with and without a trailing slash the same', () => {
+    const base = 'facilities: [{name: a, collection: b}]\n'
+    const a = describeConfig(parseConfig(`scicatUrl: https://s.org/\n${base}`))
+    const b = describeConfig(parseConfig(`scicatUrl: https://s.org\n${base}`))
+    expect(a).toEqual(b)
+    expect(a.scicatUrl).toBe('https://s.org')
+  })
+
+  it('treats a facility key given as an empty string as its default (as in Go)', () => {
+    const config = parseConfig(`
+scicatUrl: http://x
+facilities:
+  - {name: a, collection: b, direction: "", accessPath: "", accessValue: "", sourcePath: "", scopes: []}
+`)
+    expect(describeConfig(config).facilities[0]).toMatchObject({
+      direction: 'BOTH',
+      accessPath: 'profile.accessGroups',
+      accessValue: 'a',
+      sourcePath: '/{{ .RelativeSourceFolder }}',
+      scopes: [scope('b')],
+    })
+  })
+
+  it('reports invalid YAML and empty files', () => {
+    expect(() => parseConfig('a: [1,', 'x.yaml')).toThrow(/invalid YAML in x.yaml/)
+    expect(() => parseConfig('', 'x.yaml')).toThrow(/x.yaml is empty/)
+    expect(() => parseConfig('- 1', 'x.yaml')).toThrow(/must be a YAML mapping/)
+  })
+
+  it('lets PORT, HOST, GLOBUS_AUTH_URL and GLOBUS_TRANSFER_URL override the file', () => {
+    const config = parseConfig(goExample, 'x', {
+      PORT: '9090',
+      HOST: '127.0.0.1',
+      GLOBUS_AUTH_URL: 'http://127.0.0.1:1/',
+      GLOBUS_TRANSFER_URL: 'http://127.0.0.1:2',
+    })
+    expect(config.port).toBe(9090)
+    expect(config.host).toBe('127.0.0.1')
+    expect(config.globus.authUrl).toBe('http://127.0.0.1:1')
+    expect(config.globus.transferUrl).toBe('http://127.0.0.1:2')
+    expect(() => parseConfig(goExample, 'x', { PORT: 'eighty' })).toThrow(/PORT must be an integer/)
+  })
+})
+
+describe('config search', () => {
+  it('searches --config, then the env variable, then the working directory and user config dir', () => {
+    expect(
+      configCandidates({
+        flag: 'a.yaml',
+        env: { SCICAT_GLOBUS_PROXY_CONFIG: '/b.yaml' },
+        cwd: '/w',
+      }),
+    ).toEqual(['/w/a.yaml'])
+    expect(configCandidates({ env: { SCICAT_GLOBUS_PROXY_CONFIG: '/b.yaml' }, cwd: '/w' })).toEqual(
+      ['/b.yaml'],
+    )
+    expect(
+      configCandidates({ env: { XDG_CONFIG_HOME: '/xdg' }, cwd: '/w', platform: 'linux' }),
+    ).toEqual([
+      '/w/scicat-globus-proxy-config.yaml',
+      '/xdg/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
+    ])
+    expect(configCandidates({ env: { HOME: '/h' }, cwd: '/w', platform: 'linux' })[1]).toBe(
+      '/h/.config/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
+    )
+    expect(configCandidates({ env: { HOME: '/h' }, cwd: '/w', platform: 'darwin' })[1]).toBe(
+      '/h/Library/Application Support/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
+    )
+  })
+
+  it('names every place searched when no file exists, and points to the sandbox', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sgp-'))
+    const candidates = configCandidates({
+      env: { XDG_CONFIG_HOME: join(dir, 'xdg') },
+      cwd: dir,
+      platform: 'linux',
+    })
+    expect(() => readConfigText(candidates)).toThrow(
+      new RegExp(
+        `searched:\\n  ${dir}/scicat-globus-proxy-config.yaml\\n  ${dir}/xdg/.*sandbox`,
+        's',
+      ),
+    )
+  })
+
+  it('loads the first file found', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sgp-'))
+    writeFileSync(join(dir, 'scicat-globus-proxy-config.yaml'), goExample)
+    const { path, config } = loadConfig({ env: { XDG_CONFIG_HOME: join(dir, 'none') }, cwd: dir })
+    expect(path).toBe(join(dir, 'scicat-globus-proxy-config.yaml'))
+    expect(config.facilities).toHaveLength(2)
+  })
+})
+
+describe('credentials', () => {
+  it('reads secrets from the environment or from <NAME>_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sgp-'))
+    writeFileSync(join(dir, 'secret'), 's3cret\n')
+    expect(secret({ GLOBUS_CLIENT_SECRET_FILE: join(dir, 'secret') }, 'GLOBUS_CLIENT_SECRET')).toBe(
+      's3cret',
+    )
+    expect(secret({ GLOBUS_CLIENT_SECRET: 'inline' }, 'GLOBUS_CLIENT_SECRET')).toBe('inline')
+    expect(() => secret({ A: '1', A_FILE: '/x' }, 'A')).toThrow(/either A or A_FILE/)
+    expect(() => secret({ A_FILE: join(dir, 'missing') }, 'A')).toThrow(/cannot read A_FILE/)
+  })
+
+  it('accepts a service token instead of username and password, and names what is missing', () => {
+    expect(missingCredentials({})).toEqual([
+      'GLOBUS_CLIENT_ID',
+      'GLOBUS_CLIENT_SECRET',
+      'SCICAT_SERVICE_USER_USERNAME',
+      'SCICAT_SERVICE_USER_PASSWORD',
+    ])
+    const creds = loadCredentials({
+      GLOBUS_CLIENT_ID: 'i',
+      GLOBUS_CLIENT_SECRET: 's',
+      SCICAT_SERVICE_TOKEN: 't',
+    })
+    expect(creds).toEqual({ globus: { clientId: 'i', clientSecret: 's' }, scicat: { token: 't' } })
+    expect(() => loadCredentials({ GLOBUS_CLIENT_ID: 'i' })).toThrow(
+      /missing credentials: set GLOBUS_CLIENT_SECRET/,
+    )
+  })
+})
+
+describe('scope merging', () => {
+  it('merges dependent scopes of the same base scope, deduplicated, in stable order', () => {
+    expect(
+      mergeScopes([
+        'base:all[*a *b]',
+        'other',
+        'base:all[*b *c]',
+        'base:all',
+        'other[x[y z]]',
+        'two one',
+      ]),
+    ).toEqual(['base:all[*a *b *c]', 'other[x[y z]]', 'two', 'one'])
+  })
+})
