@@ -27,7 +27,7 @@ LOG_LEVEL, GLOBUS_AUTH_URL, GLOBUS_TRANSFER_URL. See the README.`
 
 class UsageError extends Error {}
 
-async function main(argv: string[]): Promise<number> {
+async function main (argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(argv)
@@ -59,8 +59,7 @@ async function main(argv: string[]): Promise<number> {
         cwd: process.cwd(),
       })
       const missing = missingCredentials(process.env)
-      if (missing.length)
-        process.stderr.write(`warning: not set (needed by serve): ${missing.join(', ')}\n`)
+      if (missing.length) { process.stderr.write(`warning: not set (needed by serve): ${missing.join(', ')}\n`) }
       if (values.json) process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`)
       else process.stdout.write(`config: ${path}\n${formatConfig(config)}\n`)
       return 0
@@ -78,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse(argv: string[]) {
+function parse (argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
@@ -99,10 +98,11 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`error: ${err.message}\n\n${usage}\n`)
     else if (err instanceof ConfigError) process.stderr.write(`error: ${err.message}\n`)
-    else
+    else {
       process.stderr.write(
-        `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`
       )
+    }
     process.exitCode = 1
-  },
+  }
 )

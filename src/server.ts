@@ -8,7 +8,7 @@ export interface ServeOptions {
   cwd: string
 }
 
-export async function serve(options: ServeOptions): Promise<number> {
+export async function serve (options: ServeOptions): Promise<number> {
   const { path } = loadConfig({ flag: options.configFlag, env: options.env, cwd: options.cwd })
   loadCredentials(options.env)
   process.stderr.write(`config ${path} is valid, but the HTTP API is not implemented yet\n`)

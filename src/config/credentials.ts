@@ -10,7 +10,7 @@ export interface Credentials {
 }
 
 /** The value of NAME, or the contents of the file NAME_FILE (one trailing newline removed). */
-export function secret(env: Env, name: string): string | undefined {
+export function secret (env: Env, name: string): string | undefined {
   const file = env[`${name}_FILE`]
   if (env[name] && file) throw new ConfigError(`set either ${name} or ${name}_FILE, not both`)
   if (file) {
@@ -24,10 +24,9 @@ export function secret(env: Env, name: string): string | undefined {
 }
 
 /** Names of the credential variables that are missing. */
-export function missingCredentials(env: Env): string[] {
+export function missingCredentials (env: Env): string[] {
   const missing: string[] = []
-  for (const name of ['GLOBUS_CLIENT_ID', 'GLOBUS_CLIENT_SECRET'])
-    if (!secret(env, name)) missing.push(name)
+  for (const name of ['GLOBUS_CLIENT_ID', 'GLOBUS_CLIENT_SECRET']) { if (!secret(env, name)) missing.push(name) }
   if (!secret(env, 'SCICAT_SERVICE_TOKEN')) {
     for (const name of ['SCICAT_SERVICE_USER_USERNAME', 'SCICAT_SERVICE_USER_PASSWORD']) {
       if (!secret(env, name)) missing.push(name)
@@ -36,11 +35,11 @@ export function missingCredentials(env: Env): string[] {
   return missing
 }
 
-export function loadCredentials(env: Env): Credentials {
+export function loadCredentials (env: Env): Credentials {
   const missing = missingCredentials(env)
   if (missing.length) {
     throw new ConfigError(
-      `missing credentials: set ${missing.join(', ')} (or the same names with _FILE); SCICAT_SERVICE_TOKEN may replace the SciCat username and password`,
+      `missing credentials: set ${missing.join(', ')} (or the same names with _FILE); SCICAT_SERVICE_TOKEN may replace the SciCat username and password`
     )
   }
   const token = secret(env, 'SCICAT_SERVICE_TOKEN')

@@ -1,7 +1,7 @@
 // The resolved config as plain data, for `check-config` (templates shown as written).
 import type { Config } from './resolve.js'
 
-export function describeConfig(config: Config) {
+export function describeConfig (config: Config) {
   return {
     scicatUrl: config.scicatUrl,
     port: config.port,
@@ -24,7 +24,7 @@ export function describeConfig(config: Config) {
   }
 }
 
-export function formatConfig(config: Config): string {
+export function formatConfig (config: Config): string {
   const d = describeConfig(config)
   const lines = [
     `scicatUrl: ${d.scicatUrl}`,
@@ -39,7 +39,7 @@ export function formatConfig(config: Config): string {
       `    access:          ${f.accessPath} must contain "${f.accessValue}"`,
       `    sourcePath:      ${f.sourcePath}`,
       `    destinationPath: ${f.destinationPath}`,
-      `    scopes:          ${f.scopes.join('\n                     ')}`,
+      `    scopes:          ${f.scopes.join('\n                     ')}`
     )
   }
   lines.push('globus scopes requested:', ...d.globusScopes.map((s) => `  ${s}`))

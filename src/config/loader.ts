@@ -11,9 +11,9 @@ export const configFileName = 'scicat-globus-proxy-config.yaml'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
-  constructor(
+  constructor (
     message: string,
-    readonly problems: string[] = [],
+    readonly problems: string[] = []
   ) {
     super(problems.length ? `${message}\n${problems.map((p) => `  ${p}`).join('\n')}` : message)
   }
@@ -22,9 +22,9 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The user config directory, as Go's os.UserConfigDir computes it. */
-export function userConfigDir(
+export function userConfigDir (
   env: Env,
-  platform: NodeJS.Platform = process.platform,
+  platform: NodeJS.Platform = process.platform
 ): string | undefined {
   const home = env.HOME ?? homedir()
   if (platform === 'win32') return env.AppData ?? env.APPDATA
@@ -33,15 +33,14 @@ export function userConfigDir(
 }
 
 /** The places searched for the config file, in order (DESIGN §2). */
-export function configCandidates(options: {
+export function configCandidates (options: {
   flag?: string
   env: Env
   cwd: string
   platform?: NodeJS.Platform
 }): string[] {
   if (options.flag) return [resolve(options.cwd, options.flag)]
-  if (options.env.SCICAT_GLOBUS_PROXY_CONFIG)
-    return [resolve(options.cwd, options.env.SCICAT_GLOBUS_PROXY_CONFIG)]
+  if (options.env.SCICAT_GLOBUS_PROXY_CONFIG) { return [resolve(options.cwd, options.env.SCICAT_GLOBUS_PROXY_CONFIG)] }
   const dir = userConfigDir(options.env, options.platform)
   return [
     join(options.cwd, configFileName),
@@ -49,7 +48,7 @@ export function configCandidates(options: {
   ]
 }
 
-export function readConfigText(candidates: string[]): { path: string; text: string } {
+export function readConfigText (candidates: string[]): { path: string; text: string } {
   for (const path of candidates) {
     try {
       return { path, text: readFileSync(path, 'utf8') }
@@ -62,14 +61,14 @@ export function readConfigText(candidates: string[]): { path: string; text: stri
   }
   throw new ConfigError(
     `no config file found; searched:\n${candidates.map((c) => `  ${c}`).join('\n')}\n` +
-      'Pass --config FILE or set SCICAT_GLOBUS_PROXY_CONFIG; to try the service without one, run `scicat-globus-proxy sandbox`.',
+      'Pass --config FILE or set SCICAT_GLOBUS_PROXY_CONFIG; to try the service without one, run `scicat-globus-proxy sandbox`.'
   )
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
 const validate = ajv.compile(configSchema)
 
-function jsonPath(instancePath: string): string {
+function jsonPath (instancePath: string): string {
   return instancePath
     .split('/')
     .slice(1)
@@ -77,7 +76,7 @@ function jsonPath(instancePath: string): string {
     .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '')
 }
 
-function describe(e: ErrorObject): Problem {
+function describe (e: ErrorObject): Problem {
   const at = jsonPath(e.instancePath)
   const join = (key: string) => (at ? `${at}.${key}` : key)
   switch (e.keyword) {
@@ -101,7 +100,7 @@ function describe(e: ErrorObject): Problem {
 }
 
 /** Parses and resolves a config; throws ConfigError listing every problem of the file at once. */
-export function parseConfig(text: string, source = 'config', env: Env = {}): Config {
+export function parseConfig (text: string, source = 'config', env: Env = {}): Config {
   let doc: unknown
   try {
     doc = yaml.load(text, { filename: source })
@@ -111,8 +110,7 @@ export function parseConfig(text: string, source = 'config', env: Env = {}): Con
     ])
   }
   if (doc === undefined || doc === null) throw new ConfigError(`${source} is empty`)
-  if (typeof doc !== 'object' || Array.isArray(doc))
-    throw new ConfigError(`${source} must be a YAML mapping`)
+  if (typeof doc !== 'object' || Array.isArray(doc)) { throw new ConfigError(`${source} must be a YAML mapping`) }
 
   const problems: Problem[] = []
   if (!validate(doc)) {
@@ -132,7 +130,7 @@ export function parseConfig(text: string, source = 'config', env: Env = {}): Con
 }
 
 /** PORT, HOST, GLOBUS_AUTH_URL and GLOBUS_TRANSFER_URL override the file (DESIGN §2). */
-export function applyEnv(config: Config, env: Env): Config {
+export function applyEnv (config: Config, env: Env): Config {
   const port = env.PORT ? Number(env.PORT) : undefined
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new ConfigError(`PORT must be an integer between 0 and 65535, got "${env.PORT}"`)
@@ -151,7 +149,7 @@ export function applyEnv(config: Config, env: Env): Config {
   }
 }
 
-export function loadConfig(options: { flag?: string; env: Env; cwd: string }): {
+export function loadConfig (options: { flag?: string; env: Env; cwd: string }): {
   path: string
   config: Config
 } {

@@ -87,14 +87,14 @@ export interface Problem {
 }
 
 /** Go semantics: a missing key, an empty string, a zero or an empty list means "use the default". */
-function pick<T>(value: T | undefined | null, fallback: T): T {
+function pick<T> (value: T | undefined | null, fallback: T): T {
   if (value === undefined || value === null || value === '' || value === 0) return fallback
   if (Array.isArray(value) && value.length === 0) return fallback
   return value
 }
 
 /** Keeps only the keys of a facility whose type is right (the schema has reported the others). */
-function wellTyped(raw: unknown): Partial<FileFacility> {
+function wellTyped (raw: unknown): Partial<FileFacility> {
   if (typeof raw !== 'object' || raw === null) return {}
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) {
@@ -105,7 +105,7 @@ function wellTyped(raw: unknown): Partial<FileFacility> {
 }
 
 /** `scicatUrl` and the Globus URLs work with or without a trailing slash. */
-export function sanitizeUrl(url: unknown): string {
+export function sanitizeUrl (url: unknown): string {
   return String(url ?? '').replace(/\/+$/, '')
 }
 
@@ -113,7 +113,7 @@ export function sanitizeUrl(url: unknown): string {
  * Resolves an already schema-checked file. Template problems are appended to `problems`;
  * the returned config is only meaningful when no problem was reported.
  */
-export function resolveConfig(file: FileConfig, problems: Problem[]): Config {
+export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
   const compile = (path: string, source: unknown, vars: readonly string[]): Template => {
     try {
       return compileTemplate(String(source), vars)
@@ -127,7 +127,7 @@ export function resolveConfig(file: FileConfig, problems: Problem[]): Config {
     path: string,
     source: unknown,
     vars: readonly string[],
-    values: Record<string, string>,
+    values: Record<string, string>
   ) => compile(path, source, vars).render(values)
 
   const facilities = (Array.isArray(file.facilities) ? file.facilities : []).map(
@@ -137,7 +137,7 @@ export function resolveConfig(file: FileConfig, problems: Problem[]): Config {
       const name = f.name ?? ''
       const collection = f.collection ?? ''
       const scopes = pick(f.scopes, facilityDefaults.scopes).map((s, j) =>
-        render(`${at}.scopes[${j}]`, s, scopeVariables, { Name: name, Collection: collection }),
+        render(`${at}.scopes[${j}]`, s, scopeVariables, { Name: name, Collection: collection })
       )
       return {
         name,
@@ -149,27 +149,27 @@ export function resolveConfig(file: FileConfig, problems: Problem[]): Config {
           accessVariables,
           {
             Name: name,
-          },
+          }
         ),
         accessValue: render(
           `${at}.accessValue`,
           pick(f.accessValue, facilityDefaults.accessValue),
           accessVariables,
-          { Name: name },
+          { Name: name }
         ),
         scopes,
         sourcePath: compile(
           `${at}.sourcePath`,
           pick(f.sourcePath, facilityDefaults.sourcePath),
-          pathVariables,
+          pathVariables
         ),
         destinationPath: compile(
           `${at}.destinationPath`,
           pick(f.destinationPath, facilityDefaults.destinationPath),
-          pathVariables,
+          pathVariables
         ),
       }
-    },
+    }
   )
 
   const seen = new Map<string, number>()

@@ -46,14 +46,14 @@ const keywords = new Set([
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n'
 
 /** Parses `source` and checks every variable against `allowed`; throws TemplateError on the first problem. */
-export function compileTemplate(source: string, allowed: readonly string[]): Template {
+export function compileTemplate (source: string, allowed: readonly string[]): Template {
   const nodes = parse(source)
   const used = new Set<string>()
   const check = (n: Node): void => {
     if (n.kind === 'field') {
       if (!allowed.includes(n.name)) {
         throw new TemplateError(
-          `unknown variable .${n.name} (known: ${allowed.map((v) => `.${v}`).join(', ')})`,
+          `unknown variable .${n.name} (known: ${allowed.map((v) => `.${v}`).join(', ')})`
         )
       }
       used.add(n.name)
@@ -64,7 +64,7 @@ export function compileTemplate(source: string, allowed: readonly string[]): Tem
   return { source, variables: [...used], render }
 }
 
-function evaluate(node: Node, vars: TemplateVars): string {
+function evaluate (node: Node, vars: TemplateVars): string {
   switch (node.kind) {
     case 'text':
     case 'string':
@@ -76,7 +76,7 @@ function evaluate(node: Node, vars: TemplateVars): string {
   }
 }
 
-function parse(source: string): Node[] {
+function parse (source: string): Node[] {
   const nodes: Node[] = []
   let pos = 0
   let trimNext = false
@@ -105,9 +105,9 @@ function parse(source: string): Node[] {
   return nodes
 }
 
-function lexAction(
+function lexAction (
   source: string,
-  start: number,
+  start: number
 ): { tokens: Token[] | null; end: number; trimRight: boolean } {
   const tokens: Token[] = []
   let i = start
@@ -176,7 +176,7 @@ const simpleEscapes: Record<string, string> = {
 }
 
 /** A Go interpreted string literal, with Go's escapes (strconv.Unquote). */
-function lexQuoted(source: string, start: number): { value: string; end: number } {
+function lexQuoted (source: string, start: number): { value: string; end: number } {
   let value = ''
   let i = start + 1
   for (;;) {
@@ -219,7 +219,7 @@ function lexQuoted(source: string, start: number): { value: string; end: number 
   }
 }
 
-function parsePipeline(tokens: Token[], action: string): Node {
+function parsePipeline (tokens: Token[], action: string): Node {
   let pos = 0
   const pipeline = (): Node => {
     let node = command(undefined)
@@ -263,7 +263,7 @@ function parsePipeline(tokens: Token[], action: string): Node {
       if (piped) args.push(piped)
       if (args.length !== fn.arity) {
         throw new TemplateError(
-          `wrong number of args for ${t.name}: want ${fn.arity} got ${args.length}`,
+          `wrong number of args for ${t.name}: want ${fn.arity} got ${args.length}`
         )
       }
       return { kind: 'call', fn: t.name, args }

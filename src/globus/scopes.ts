@@ -6,7 +6,7 @@ interface ParsedScope {
 }
 
 /** Splits at whitespace that is not inside brackets. */
-function splitTopLevel(s: string): string[] {
+function splitTopLevel (s: string): string[] {
   const out: string[] = []
   let depth = 0
   let cur = ''
@@ -22,7 +22,7 @@ function splitTopLevel(s: string): string[] {
   return out
 }
 
-function parseScope(scope: string): ParsedScope {
+function parseScope (scope: string): ParsedScope {
   const open = scope.indexOf('[')
   if (open === -1 || !scope.endsWith(']')) return { base: scope, deps: [] }
   return { base: scope.slice(0, open), deps: splitTopLevel(scope.slice(open + 1, -1)) }
@@ -32,7 +32,7 @@ function parseScope(scope: string): ParsedScope {
  * Merges scope strings so that each base scope appears once, carrying all of its dependent
  * scopes (deduplicated, in first-seen order): Globus grants one token per resource server.
  */
-export function mergeScopes(scopes: Iterable<string>): string[] {
+export function mergeScopes (scopes: Iterable<string>): string[] {
   const merged = new Map<string, string[]>()
   for (const entry of scopes) {
     for (const scope of splitTopLevel(entry)) {

@@ -10,17 +10,17 @@ export interface ServedHandlers {
   close(): Promise<void>
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody (req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
 }
 
-async function handle(
+async function handle (
   handlers: () => readonly RequestHandler[],
   origin: () => string,
   req: IncomingMessage,
-  res: ServerResponse,
+  res: ServerResponse
 ): Promise<void> {
   const body = await readBody(req)
   const headers = new Headers()
@@ -56,9 +56,9 @@ async function handle(
 }
 
 /** Listens on `host:port` (port 0 picks a free port, reported in the result). */
-export async function serveHandlers(
+export async function serveHandlers (
   handlers: () => readonly RequestHandler[],
-  options: { port?: number; host?: string } = {},
+  options: { port?: number; host?: string } = {}
 ): Promise<ServedHandlers> {
   const host = options.host ?? '127.0.0.1'
   let url = ''

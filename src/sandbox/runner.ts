@@ -1,5 +1,5 @@
 // The sandbox: simulators plus the service on loopback.
-export async function runSandbox(_options: {
+export async function runSandbox (_options: {
   demo: boolean
   env: Readonly<Record<string, string | undefined>>
 }): Promise<number> {

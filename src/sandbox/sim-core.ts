@@ -9,11 +9,12 @@ export const systemClock: Clock = { now: () => Date.now() }
 
 /** A clock that only moves when told to; tests use it to drive transfer progress. */
 export class ManualClock implements Clock {
-  constructor(private ms = Date.UTC(2026, 0, 1)) {}
-  now(): number {
+  constructor (private ms = Date.UTC(2026, 0, 1)) {}
+  now (): number {
     return this.ms
   }
-  advance(ms: number): void {
+
+  advance (ms: number): void {
     this.ms += ms
   }
 }
@@ -39,27 +40,27 @@ export class SimCore {
   readonly counts = new Map<string, number>()
   private readonly faults = new Map<string, Fault[]>()
 
-  constructor(
+  constructor (
     readonly clock: Clock,
-    private readonly defaultErrorBody: (status: number) => unknown,
+    private readonly defaultErrorBody: (status: number) => unknown
   ) {}
 
   /** The next `fault.times` calls of `operation` fail (or are delayed) as described. */
-  inject(operation: string, fault: Fault): void {
+  inject (operation: string, fault: Fault): void {
     const list = this.faults.get(operation) ?? []
     list.push({ times: 1, ...fault })
     this.faults.set(operation, list)
   }
 
-  clearFaults(): void {
+  clearFaults (): void {
     this.faults.clear()
   }
 
-  count(operation: string): number {
+  count (operation: string): number {
     return this.counts.get(operation) ?? 0
   }
 
-  resetCounts(): void {
+  resetCounts (): void {
     this.counts.clear()
   }
 
@@ -82,7 +83,7 @@ export class SimCore {
     }
   }
 
-  private takeFault(operation: string): Fault | undefined {
+  private takeFault (operation: string): Fault | undefined {
     const list = this.faults.get(operation)
     const fault = list?.[0]
     if (!list || !fault) return undefined

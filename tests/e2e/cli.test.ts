@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 const cli = join(import.meta.dirname, '../../dist/cli.js')
 const exec = promisify(execFile)
 
-async function run(args: string[], env: Record<string, string> = {}, cwd?: string) {
+async function run (args: string[], env: Record<string, string> = {}, cwd?: string) {
   try {
     const { stdout, stderr } = await exec(process.execPath, [cli, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'sgp-home-')), ...env },
@@ -21,7 +21,7 @@ async function run(args: string[], env: Record<string, string> = {}, cwd?: strin
   }
 }
 
-function file(text: string): string {
+function file (text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'sgp-')), 'config.yaml')
   writeFileSync(path, text)
   return path
@@ -91,7 +91,7 @@ facilities:
     const { code, stderr } = await run(['serve', '--config', path])
     expect(code).toBe(1)
     expect(stderr).toMatch(
-      /^error: missing credentials: set GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET/,
+      /^error: missing credentials: set GLOBUS_CLIENT_ID, GLOBUS_CLIENT_SECRET/
     )
   })
 

@@ -38,7 +38,7 @@ task:
 const scope = (c: string) =>
   `urn:globus:auth:scope:transfer.api.globus.org:all[*https://auth.globus.org/scopes/${c}/data_access]`
 
-function problemsOf(text: string): string[] {
+function problemsOf (text: string): string[] {
   try {
     parseConfig(text, 'test.yaml')
   } catch (err) {
@@ -163,7 +163,7 @@ scicatUrl: ftp://x
 facilities: [{name: a, collection: b}]
 globus: {syncLevel: always, label: "{{ .Nope }}", extra: 1}
 task: {pollInterval: fast}
-`),
+`)
     ).toEqual([
       'globus.extra: unknown key',
       expect.stringMatching(/^globus\.label: unknown variable \.Nope/),
@@ -182,7 +182,7 @@ facilities:
     collection: b
     scopes: ["x[*{{ .Pid }}]"]
     accessValue: "{{ .Collection }}"
-`),
+`)
     ).toEqual([
       expect.stringMatching(/^facilities\[0\]\.accessValue: unknown variable \.Collection/),
       expect.stringMatching(/^facilities\[0\]\.scopes\[0\]: unknown variable \.Pid/),
@@ -240,22 +240,22 @@ describe('config search', () => {
         flag: 'a.yaml',
         env: { SCICAT_GLOBUS_PROXY_CONFIG: '/b.yaml' },
         cwd: '/w',
-      }),
+      })
     ).toEqual(['/w/a.yaml'])
     expect(configCandidates({ env: { SCICAT_GLOBUS_PROXY_CONFIG: '/b.yaml' }, cwd: '/w' })).toEqual(
-      ['/b.yaml'],
+      ['/b.yaml']
     )
     expect(
-      configCandidates({ env: { XDG_CONFIG_HOME: '/xdg' }, cwd: '/w', platform: 'linux' }),
+      configCandidates({ env: { XDG_CONFIG_HOME: '/xdg' }, cwd: '/w', platform: 'linux' })
     ).toEqual([
       '/w/scicat-globus-proxy-config.yaml',
       '/xdg/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
     ])
     expect(configCandidates({ env: { HOME: '/h' }, cwd: '/w', platform: 'linux' })[1]).toBe(
-      '/h/.config/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
+      '/h/.config/scicat-globus-proxy/scicat-globus-proxy-config.yaml'
     )
     expect(configCandidates({ env: { HOME: '/h' }, cwd: '/w', platform: 'darwin' })[1]).toBe(
-      '/h/Library/Application Support/scicat-globus-proxy/scicat-globus-proxy-config.yaml',
+      '/h/Library/Application Support/scicat-globus-proxy/scicat-globus-proxy-config.yaml'
     )
   })
 
@@ -269,8 +269,8 @@ describe('config search', () => {
     expect(() => readConfigText(candidates)).toThrow(
       new RegExp(
         `searched:\\n  ${dir}/scicat-globus-proxy-config.yaml\\n  ${dir}/xdg/.*sandbox`,
-        's',
-      ),
+        's'
+      )
     )
   })
 
@@ -288,7 +288,7 @@ describe('credentials', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sgp-'))
     writeFileSync(join(dir, 'secret'), 's3cret\n')
     expect(secret({ GLOBUS_CLIENT_SECRET_FILE: join(dir, 'secret') }, 'GLOBUS_CLIENT_SECRET')).toBe(
-      's3cret',
+      's3cret'
     )
     expect(secret({ GLOBUS_CLIENT_SECRET: 'inline' }, 'GLOBUS_CLIENT_SECRET')).toBe('inline')
     expect(() => secret({ A: '1', A_FILE: '/x' }, 'A')).toThrow(/either A or A_FILE/)
@@ -309,7 +309,7 @@ describe('credentials', () => {
     })
     expect(creds).toEqual({ globus: { clientId: 'i', clientSecret: 's' }, scicat: { token: 't' } })
     expect(() => loadCredentials({ GLOBUS_CLIENT_ID: 'i' })).toThrow(
-      /missing credentials: set GLOBUS_CLIENT_SECRET/,
+      /missing credentials: set GLOBUS_CLIENT_SECRET/
     )
   })
 })
@@ -324,7 +324,7 @@ describe('scope merging', () => {
         'base:all',
         'other[x[y z]]',
         'two one',
-      ]),
+      ])
     ).toEqual(['base:all[*a *b *c]', 'other[x[y z]]', 'two', 'one'])
   })
 })

@@ -7,16 +7,16 @@ const name = ['Name'] as const
 describe('Go-template subset', () => {
   it("renders the Go repository's own cases", () => {
     expect(compileTemplate('Name: {{ .Name }}', name).render({ Name: 'Tintin' })).toBe(
-      'Name: Tintin',
+      'Name: Tintin'
     )
     expect(
-      compileTemplate('Name: {{ replace .Name "in" "om" }}', name).render({ Name: 'Tintin' }),
+      compileTemplate('Name: {{ replace .Name "in" "om" }}', name).render({ Name: 'Tintin' })
     ).toBe('Name: Tomtom')
   })
 
   it('accepts fields with and without spaces', () => {
     expect(
-      compileTemplate('{{.Name}}-{{ .Name }}-{{   .Name   }}', name).render({ Name: 'x' }),
+      compileTemplate('{{.Name}}-{{ .Name }}-{{   .Name   }}', name).render({ Name: 'x' })
     ).toBe('x-x-x')
   })
 
@@ -55,7 +55,7 @@ describe('Go-template subset', () => {
 
   it('skips comments', () => {
     expect(compileTemplate('a{{/* note */}}b{{- /* x */ -}} c', name).render({ Name: '' })).toBe(
-      'abc',
+      'abc'
     )
   })
 
