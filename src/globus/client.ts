@@ -1,0 +1,236 @@
+// Globus Transfer API v0.10: submission ids, transfers, tasks (batched), cancel, events.
+import type { SyncLevel } from '../config/schema.js'
+import type { HttpClient, HttpRequest } from '../http/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
+import type { GlobusTokenProvider } from './token.js'
+
+export interface TransferItem {
+  sourcePath: string
+  destinationPath: string
+  recursive?: boolean
+  symlink?: boolean
+}
+
+export interface TransferSpec {
+  submissionId: string
+  sourceCollection: string
+  destinationCollection: string
+  label: string
+  items: TransferItem[]
+  verifyChecksum: boolean
+  syncLevel?: SyncLevel
+  /** ISO 8601 */
+  deadline?: string
+}
+
+export interface SubmitResult {
+  code: 'Accepted' | 'Duplicate'
+  taskId: string
+  submissionId: string
+}
+
+/** The fields of a Globus task document the service reads. */
+export interface GlobusTask {
+  task_id: string
+  status: 'ACTIVE' | 'INACTIVE' | 'SUCCEEDED' | 'FAILED'
+  label?: string | null
+  nice_status?: string | null
+  nice_status_short_description?: string | null
+  is_ok?: boolean | null
+  fatal_error?: { code: string; description: string } | null
+  files?: number
+  files_skipped?: number
+  files_transferred?: number
+  directories?: number
+  bytes_transferred?: number
+  effective_bytes_per_second?: number
+  request_time?: string
+  completion_time?: string | null
+  faults?: number
+}
+
+export interface GlobusEvent {
+  code: string
+  description: string
+  details: string
+  is_error: boolean
+  time: string
+}
+
+export const taskFields = [
+  'task_id',
+  'status',
+  'label',
+  'nice_status',
+  'nice_status_short_description',
+  'is_ok',
+  'fatal_error',
+  'files',
+  'files_skipped',
+  'files_transferred',
+  'directories',
+  'bytes_transferred',
+  'effective_bytes_per_second',
+  'request_time',
+  'completion_time',
+  'faults',
+].join(',')
+
+/** Globus does not document how many ids one task_list filter takes; 50 is its documented limit elsewhere. */
+export const taskListChunk = 50
+
+const syncLevels: Record<SyncLevel, number | undefined> = { none: undefined, exists: 0, size: 1, mtime: 2, checksum: 3 }
+
+export class GlobusClient {
+  constructor (
+    private readonly http: HttpClient,
+    readonly tokens: GlobusTokenProvider
+  ) {}
+
+  async getSubmissionId (): Promise<string> {
+    const res = await this.call<{ value?: unknown }>({
+      operation: 'submission_id',
+      method: 'GET',
+      path: '/v0.10/submission_id',
+      retry: true,
+    })
+    if (typeof res.value !== 'string') throw malformed('submission_id', 'no value')
+    return res.value
+  }
+
+  /**
+   * Submits a transfer. Retried on transient failures: the submission id makes a repeat
+   * harmless (Globus answers Duplicate). On ConsentRequired one new token with the scopes
+   * Globus asked for is requested and the submission tried once more.
+   */
+  async submitTransfer (spec: TransferSpec): Promise<SubmitResult> {
+    const req: HttpRequest = {
+      operation: 'transfer',
+      method: 'POST',
+      path: '/v0.10/transfer',
+      body: transferBody(spec),
+      retry: true,
+    }
+    let res: { code?: unknown; task_id?: unknown; submission_id?: unknown }
+    try {
+      res = await this.call(req)
+    } catch (err) {
+      const scopes = err instanceof UpstreamError && err.code === 'ConsentRequired' ? err.requiredScopes : undefined
+      if (!scopes?.length || !this.tokens.addScopes(scopes)) throw err
+      res = await this.call(req)
+    }
+    if ((res.code !== 'Accepted' && res.code !== 'Duplicate') || typeof res.task_id !== 'string') {
+      throw malformed('transfer', `unexpected result ${JSON.stringify(res.code)}`)
+    }
+    return { code: res.code, taskId: res.task_id, submissionId: spec.submissionId }
+  }
+
+  async getTask (taskId: string): Promise<GlobusTask> {
+    return this.call<GlobusTask>({
+      operation: 'task',
+      method: 'GET',
+      path: `/v0.10/task/${encodeURIComponent(taskId)}`,
+      query: { fields: taskFields },
+      retry: true,
+    })
+  }
+
+  /**
+   * Reads many tasks with task_list, at most 50 ids a call (Globus pages 10 items by default,
+   * so limit is set too). Ids the list did not return are read one by one; ids Globus does
+   * not know are left out of the result.
+   */
+  async listTasks (taskIds: Iterable<string>): Promise<Map<string, GlobusTask>> {
+    const ids = [...new Set(taskIds)]
+    const found = new Map<string, GlobusTask>()
+    for (let i = 0; i < ids.length; i += taskListChunk) {
+      const chunk = ids.slice(i, i + taskListChunk)
+      const res = await this.call<{ DATA?: GlobusTask[] }>({
+        operation: 'task_list',
+        method: 'GET',
+        path: '/v0.10/task_list',
+        query: { filter: `task_id:${chunk.join(',')}`, limit: taskListChunk, fields: taskFields },
+        retry: true,
+      })
+      for (const task of res.DATA ?? []) if (chunk.includes(task.task_id)) found.set(task.task_id, task)
+    }
+    for (const id of ids) {
+      if (found.has(id)) continue
+      try {
+        found.set(id, await this.getTask(id))
+      } catch (err) {
+        if (!(err instanceof UpstreamError && err.status === 404)) throw err
+      }
+    }
+    return found
+  }
+
+  /** Cancels a task; `code` is "Canceled", or e.g. "TaskComplete" when it had already ended. */
+  async cancelTask (taskId: string): Promise<{ code: string; message: string }> {
+    const res = await this.call<{ code?: string; message?: string }>({
+      operation: 'cancel',
+      method: 'POST',
+      path: `/v0.10/task/${encodeURIComponent(taskId)}/cancel`,
+      retry: true,
+    })
+    return { code: res.code ?? '', message: res.message ?? '' }
+  }
+
+  async getEvents (taskId: string, options: { limit?: number; offset?: number } = {}): Promise<GlobusEvent[]> {
+    const res = await this.call<{ DATA?: GlobusEvent[] }>({
+      operation: 'event_list',
+      method: 'GET',
+      path: `/v0.10/task/${encodeURIComponent(taskId)}/event_list`,
+      query: { limit: options.limit ?? 10, offset: options.offset ?? 0 },
+      retry: true,
+    })
+    return res.DATA ?? []
+  }
+
+  /** Calls with the current token; on 401 fetches a new token and tries once more. */
+  private async call<T>(req: HttpRequest): Promise<T> {
+    const token = await this.tokens.token()
+    try {
+      return (await this.http.send<T>(withToken(req, token))).body
+    } catch (err) {
+      if (!(err instanceof UpstreamError) || err.status !== 401) throw err
+      this.tokens.invalidate(token)
+      return (await this.http.send<T>(withToken(req, await this.tokens.token()))).body
+    }
+  }
+}
+
+function withToken (req: HttpRequest, token: string): HttpRequest {
+  return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }
+}
+
+function malformed (operation: string, what: string): UpstreamError {
+  return new UpstreamError({ service: 'globus', operation, status: 502, message: `unexpected Globus answer: ${what}` })
+}
+
+function transferBody (spec: TransferSpec): Record<string, unknown> {
+  const syncLevel = spec.syncLevel ? syncLevels[spec.syncLevel] : undefined
+  return {
+    DATA_TYPE: 'transfer',
+    submission_id: spec.submissionId,
+    source_endpoint: spec.sourceCollection,
+    destination_endpoint: spec.destinationCollection,
+    label: spec.label,
+    verify_checksum: spec.verifyChecksum,
+    ...(syncLevel === undefined ? {} : { sync_level: syncLevel }),
+    ...(spec.deadline ? { deadline: spec.deadline } : {}),
+    notify_on_succeeded: false,
+    notify_on_failed: false,
+    notify_on_inactive: false,
+    DATA: spec.items.map((item) =>
+      item.symlink
+        ? { DATA_TYPE: 'transfer_symlink_item', source_path: item.sourcePath, destination_path: item.destinationPath }
+        : {
+            DATA_TYPE: 'transfer_item',
+            source_path: item.sourcePath,
+            destination_path: item.destinationPath,
+            ...(item.recursive ? { recursive: true } : {}),
+          }
+    ),
+  }
+}

@@ -1,0 +1,171 @@
+// An upstream HTTP client: one keep-alive undici Agent, explicit timeouts, retries, normalised errors.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici'
+import { defaultRetryPolicy, parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js'
+import { parseErrorBody, type Service, UpstreamError } from './upstream-error.js'
+
+export interface Timeouts {
+  connectMs: number
+  headersMs: number
+  bodyMs: number
+}
+
+export const defaultTimeouts: Timeouts = { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000 }
+
+/** Reports every attempt, for metrics: status, or 'error' when no response arrived. */
+export type RequestObserver = (info: {
+  service: Service
+  operation: string
+  status: number | 'error'
+  durationMs: number
+}) => void
+
+export interface HttpClientOptions {
+  service: Service
+  baseUrl: string
+  timeouts?: Partial<Timeouts>
+  retry?: Partial<RetryPolicy>
+  observe?: RequestObserver
+  /** Connections kept per origin (default 32). */
+  connections?: number
+}
+
+export interface HttpRequest {
+  /** Name of the upstream operation, for errors, logs and metrics ("task_list", "updateJob"). */
+  operation: string
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT'
+  path: string
+  query?: Record<string, string | number | undefined>
+  headers?: Record<string, string>
+  /** JSON-encoded unless a string (sent as is, e.g. a form body). */
+  body?: unknown
+  /** Whether a transient failure may be repeated; false for requests that are not idempotent. */
+  retry: boolean
+  signal?: AbortSignal
+}
+
+export interface HttpResponse<T> {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: T
+}
+
+export class HttpClient {
+  readonly service: Service
+  readonly baseUrl: string
+  private readonly agent: Agent
+  private readonly policy: RetryPolicy
+  private readonly observe: RequestObserver | undefined
+
+  constructor (options: HttpClientOptions) {
+    const t = { ...defaultTimeouts, ...options.timeouts }
+    this.service = options.service
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.policy = { ...defaultRetryPolicy, ...options.retry }
+    this.observe = options.observe
+    this.agent = new Agent({
+      connect: { timeout: t.connectMs },
+      headersTimeout: t.headersMs,
+      bodyTimeout: t.bodyMs,
+      keepAliveTimeout: 30_000,
+      connections: options.connections ?? 32,
+    })
+  }
+
+  /** Sends the request, retrying transient failures when allowed; throws UpstreamError on failure. */
+  async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(req)
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted) throw err
+        const wait = retryDelay(err, attempt, this.policy)
+        if (wait === undefined) throw err
+        await sleep(wait, undefined, { signal: req.signal })
+      }
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.agent.close()
+  }
+
+  private url (req: HttpRequest): string {
+    const url = new URL(this.baseUrl + req.path)
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
+    return url.toString()
+  }
+
+  private async once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
+    let body: string | undefined
+    if (typeof req.body === 'string') body = req.body
+    else if (req.body !== undefined) {
+      body = JSON.stringify(req.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const started = performance.now()
+    let res: Dispatcher.ResponseData
+    let text: string
+    try {
+      res = await request(this.url(req), {
+        dispatcher: this.agent,
+        method: req.method,
+        headers,
+        body,
+        signal: req.signal,
+      })
+      text = await res.body.text()
+    } catch (cause) {
+      this.report(req, 'error', started)
+      throw new UpstreamError({
+        service: this.service,
+        operation: req.operation,
+        message: networkMessage(cause),
+        cause,
+      })
+    }
+    this.report(req, res.statusCode, started)
+    const parsed = parseJson(text)
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      return { status: res.statusCode, headers: res.headers, body: parsed as T }
+    }
+    const info = parseErrorBody(parsed)
+    throw new UpstreamError({
+      service: this.service,
+      operation: req.operation,
+      status: res.statusCode,
+      code: info.code,
+      message: info.message ?? `HTTP ${res.statusCode}`,
+      requestId: info.requestId,
+      requiredScopes: info.requiredScopes,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+    })
+  }
+
+  private report (req: HttpRequest, status: number | 'error', started: number): void {
+    this.observe?.({
+      service: this.service,
+      operation: req.operation,
+      status,
+      durationMs: performance.now() - started,
+    })
+  }
+}
+
+function parseJson (text: string): unknown {
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function networkMessage (cause: unknown): string {
+  if (cause instanceof undiciErrors.HeadersTimeoutError) return 'timed out waiting for the response headers'
+  if (cause instanceof undiciErrors.BodyTimeoutError) return 'timed out reading the response body'
+  if (cause instanceof undiciErrors.ConnectTimeoutError) return 'timed out connecting'
+  const e = cause as { code?: string; message?: string }
+  return e.code ? `${e.code}: ${e.message ?? 'request failed'}` : (e.message ?? 'request failed')
+}

@@ -1,0 +1,186 @@
+// SciCat backend: user identity and datasets (user token), jobs v4 and dataset lifecycle (service token).
+import type { HttpClient, HttpRequest } from '../http/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
+import type { ServiceToken } from './service-token.js'
+
+export type Identity = Record<string, unknown> & {
+  profile?: { username?: string; email?: string; accessGroups?: string[]; displayName?: string }
+}
+
+export interface Dataset {
+  pid: string
+  ownerGroup: string
+  accessGroups?: string[]
+  sourceFolder: string
+  size?: number
+  [key: string]: unknown
+}
+
+export interface Job {
+  id: string
+  type: string
+  ownerUser?: string
+  ownerGroup: string
+  contactEmail?: string
+  statusCode: string
+  statusMessage: string
+  jobParams: Record<string, unknown>
+  jobResultObject: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+  [key: string]: unknown
+}
+
+export interface CreateJob {
+  type: string
+  ownerGroup: string
+  ownerUser?: string
+  contactEmail?: string
+  jobParams: Record<string, unknown>
+}
+
+export interface JobUpdate {
+  statusCode: string
+  statusMessage: string
+  jobResultObject: Record<string, unknown>
+}
+
+export class ScicatClient {
+  constructor (
+    private readonly http: HttpClient,
+    private readonly service: ServiceToken
+  ) {}
+
+  /** The user's identity, or undefined when SciCat does not accept the token (401, or an empty 200). */
+  async getIdentity (userToken: string): Promise<Identity | undefined> {
+    try {
+      const res = await this.http.send<unknown>({
+        operation: 'identity',
+        method: 'GET',
+        path: '/api/v3/users/my/identity',
+        headers: bearer(userToken),
+        retry: true,
+      })
+      const body = res.body
+      return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Identity) : undefined
+    } catch (err) {
+      if (err instanceof UpstreamError && err.status === 401) return undefined
+      throw err
+    }
+  }
+
+  /** Reads a dataset with the user's own token; SciCat's 404 and 403 come through as they are. */
+  async getDataset (pid: string, userToken: string): Promise<Dataset> {
+    return await this.body<Dataset>(
+      {
+        operation: 'getDataset',
+        method: 'GET',
+        path: `/api/v3/datasets/${encodeURIComponent(pid)}`,
+        headers: bearer(userToken),
+        retry: true,
+      },
+      [404]
+    )
+  }
+
+  /** Not retried: a lost answer is resolved by looking the job up (DESIGN §5). */
+  async createJob (job: CreateJob): Promise<Job> {
+    return await this.asService<Job>({
+      operation: 'createJob',
+      method: 'POST',
+      path: '/api/v4/jobs',
+      body: job,
+      retry: false,
+    })
+  }
+
+  /** SciCat replaces jobResultObject as a whole and requires both status fields every time. */
+  async updateJob (id: string, update: JobUpdate): Promise<Job> {
+    return await this.asService<Job>(
+      {
+        operation: 'updateJob',
+        method: 'PATCH',
+        path: `/api/v4/jobs/${encodeURIComponent(id)}`,
+        body: update,
+        retry: true,
+      },
+      'Invalid job id.'
+    )
+  }
+
+  /** SciCat answers an unknown id with 400 "Invalid job id."; that becomes a not-found error. */
+  async getJob (id: string): Promise<Job> {
+    return await this.asService<Job>(
+      { operation: 'getJob', method: 'GET', path: `/api/v4/jobs/${encodeURIComponent(id)}`, retry: true },
+      'Invalid job id.'
+    )
+  }
+
+  async deleteJob (id: string): Promise<void> {
+    await this.asService(
+      { operation: 'deleteJob', method: 'DELETE', path: `/api/v4/jobs/${encodeURIComponent(id)}`, retry: true },
+      "doesn't exist"
+    )
+  }
+
+  /**
+   * All jobs matching `where`, in SciCat's natural (creation) order. SciCat applies `limit`
+   * before `skip`, so a page is asked for as `{limit: skip + pageSize, skip}`.
+   */
+  async findJobs (where: Record<string, unknown>, pageSize = 1000): Promise<Job[]> {
+    const jobs = new Map<string, Job>()
+    for (let skip = 0; ; skip += pageSize) {
+      const filter = { where, limits: { skip, limit: skip + pageSize } }
+      const page = await this.asService<Job[]>({
+        operation: 'findJobs',
+        method: 'GET',
+        path: '/api/v4/jobs',
+        query: { filter: JSON.stringify(filter) },
+        retry: true,
+      })
+      for (const job of page ?? []) jobs.set(job.id, job)
+      if (!page || page.length < pageSize) return [...jobs.values()]
+    }
+  }
+
+  /** What scicat-cli's MarkFilesReady does; the lifecycle endpoint merges, unlike PATCH /datasets/{pid}. */
+  async markArchivable (pid: string): Promise<void> {
+    await this.asService({
+      operation: 'markArchivable',
+      method: 'PATCH',
+      path: `/api/v3/datasets/${encodeURIComponent(pid)}/datasetlifecycle`,
+      body: { archivable: true, archiveStatusMessage: 'datasetCreated' },
+      retry: true,
+    })
+  }
+
+  /** Service-account call: one new login and a second try after 401/403 (SciCat answers an expired token with 403). */
+  private async asService<T>(req: HttpRequest, notFoundMessage?: string): Promise<T> {
+    const token = await this.service.token()
+    const send = (t: string) => this.body<T>({ ...req, headers: { ...req.headers, ...bearer(t) } }, [], notFoundMessage)
+    try {
+      return await send(token)
+    } catch (err) {
+      if (!(err instanceof UpstreamError) || (err.status !== 401 && err.status !== 403)) throw err
+      if (!this.service.invalidate(token)) throw err
+      return await send(await this.service.token())
+    }
+  }
+
+  private async body<T>(req: HttpRequest, notFoundStatuses: number[], notFoundMessage?: string): Promise<T> {
+    try {
+      return (await this.http.send<T>(req)).body
+    } catch (err) {
+      if (err instanceof UpstreamError) {
+        err.notFound =
+          notFoundStatuses.includes(err.status ?? 0) ||
+          (err.status === 400 && notFoundMessage !== undefined && err.message.includes(notFoundMessage))
+      }
+      throw err
+    }
+  }
+}
+
+function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
