@@ -1,0 +1,93 @@
+// The v4 job endpoints: create, update, get one, list, delete.
+import type { Route } from './account-handlers.js'
+import { type CreateJobDto, type UpdateJobDto, validateCreateJob, validateUpdateJob } from './dto.js'
+import { matches, QueryError, sortDocuments } from './filter.js'
+import { createJob, jobTypeConfig, mayCallCreate } from './job-create.js'
+import { applyLimits, parseJobFilter, project } from './job-filter.js'
+import { mayCallUpdate, updateJob } from './job-update.js'
+import { clone, type ScicatModel } from './model.js'
+import {
+  answer,
+  forbiddenResource,
+  jobsError,
+  json,
+  nestError,
+  readBody,
+  validationError,
+} from './respond.js'
+
+const idOf = (params: Record<string, unknown>): string => String(params.id ?? '')
+
+export function postJob (model: ScicatModel): Route {
+  return ({ request }) =>
+    answer(async () => {
+      const body = await readBody(request)
+      const caller = model.caller(request)
+      if (!mayCallCreate(model, caller)) return forbiddenResource()
+      const messages = validateCreateJob(body.value)
+      if (messages.length > 0) return validationError(messages)
+      return json(createJob(model, caller, body.value as CreateJobDto), 201)
+    })
+}
+
+export function patchJob (model: ScicatModel): Route {
+  return ({ request, params }) =>
+    answer(async () => {
+      const body = await readBody(request)
+      const caller = model.caller(request)
+      if (!mayCallUpdate(model, caller)) return forbiddenResource()
+      const messages = validateUpdateJob(body.value)
+      if (messages.length > 0) return validationError(messages)
+      const dto = body.value as UpdateJobDto
+      return json(updateJob(model, caller, idOf(params), dto, body.contentType))
+    })
+}
+
+export function getJob (model: ScicatModel): Route {
+  return ({ request, params }) =>
+    answer(async () => {
+      const caller = model.caller(request)
+      if (!caller) return forbiddenResource()
+      const job = model.jobs.get(idOf(params))
+      if (!job) return jobsError(400, 'Invalid job id.')
+      jobTypeConfig(model, job.type)
+      if (!model.canReadJob(caller, job)) return nestError(403, 'Unauthorized to get this job.')
+      const filter = parseJobFilter(new URL(request.url).searchParams.get('filter'))
+      return json(project(clone(job) as unknown as Record<string, unknown>, filter.fields))
+    })
+}
+
+/** `where` ANDed with the caller's access, natural (creation) order, then limit, then skip. */
+export function listJobs (model: ScicatModel): Route {
+  return ({ request }) =>
+    answer(async () => {
+      const caller = model.caller(request)
+      if (!caller) return forbiddenResource()
+      const filter = parseJobFilter(new URL(request.url).searchParams.get('filter'))
+      let found: Record<string, unknown>[]
+      try {
+        found = [...model.jobs.values()]
+          .filter((job) => model.canReadJob(caller, job))
+          .filter((job) => matches(job, filter.where))
+          .map((job) => clone(job) as unknown as Record<string, unknown>)
+      } catch (err) {
+        if (err instanceof QueryError) return jobsError(400, err.message)
+        throw err
+      }
+      const page = applyLimits(sortDocuments(found, filter.sort), filter)
+      return json(page.map((doc) => project(doc, filter.fields)))
+    })
+}
+
+/** Only DELETE_JOB_GROUPS members pass the guard; there is no per-job check. */
+export function deleteJob (model: ScicatModel): Route {
+  return async ({ request, params }) => {
+    const caller = model.caller(request)
+    if (!caller || !model.inDeleteJobGroups(caller)) return forbiddenResource()
+    const id = idOf(params)
+    const job = model.jobs.get(id)
+    if (!job) return jobsError(400, `Job id ${id} doesn't exist.`)
+    model.jobs.delete(id)
+    return json(job)
+  }
+}
