@@ -1,0 +1,127 @@
+// Simulated Globus Auth: client-credentials tokens, their scopes and their validity.
+import { randomBytes } from 'node:crypto'
+import type { Clock } from '../sim-core.js'
+import type { IssuedToken } from './types.js'
+
+export const TRANSFER_SCOPE =
+  'urn:globus:auth:scope:transfer.api.globus.org:all'
+
+export function dataAccessScope (collection: string): string {
+  return `https://auth.globus.org/scopes/${collection}/data_access`
+}
+
+/** Splits a scope string at whitespace outside brackets. */
+function splitTopLevel (s: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let cur = ''
+  for (const c of s) {
+    if (c === '[') depth++
+    else if (c === ']') depth = Math.max(0, depth - 1)
+    if (/\s/.test(c) && depth === 0) {
+      if (cur) out.push(cur)
+      cur = ''
+    } else cur += c
+  }
+  if (cur) out.push(cur)
+  return out
+}
+
+/** Top-level scopes of a scope string, each with its dependent scopes (`*` optional marker removed). */
+export function parseScopes (scope: string): Map<string, string[]> {
+  const result = new Map<string, string[]>()
+  for (const entry of splitTopLevel(scope)) {
+    const open = entry.indexOf('[')
+    const base = open === -1 ? entry : entry.slice(0, open)
+    const deps =
+      open === -1 || !entry.endsWith(']')
+        ? []
+        : splitTopLevel(entry.slice(open + 1, -1)).map((d) =>
+          d.replace(/^\*/, '')
+        )
+    result.set(base, [...(result.get(base) ?? []), ...deps])
+  }
+  return result
+}
+
+/** `Authorization: Basic base64(id:secret)` → [id, secret]. */
+export function parseBasic (
+  header: string | null
+): [string, string] | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(header ?? '')
+  if (!match?.[1]) return undefined
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return undefined
+  // Client ids and secrets are form-urlencoded before base64 (RFC 6749 §2.3.1).
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '))
+    } catch {
+      return s
+    }
+  }
+  return [decode(decoded.slice(0, colon)), decode(decoded.slice(colon + 1))]
+}
+
+interface TokenRecord extends IssuedToken {
+  revoked: boolean
+}
+
+export class TokenStore {
+  private readonly issued = new Map<string, TokenRecord>()
+
+  constructor (
+    private readonly clock: Clock,
+    private readonly lifetimeSeconds: number
+  ) {}
+
+  issue (clientId: string, scope: string): IssuedToken & { expiresIn: number } {
+    const token = randomBytes(24).toString('base64url')
+    const record: TokenRecord = {
+      token,
+      clientId,
+      scope,
+      expiresAt: this.clock.now() + this.lifetimeSeconds * 1000,
+      revoked: false,
+    }
+    this.issued.set(token, record)
+    return { ...this.view(record), expiresIn: this.lifetimeSeconds }
+  }
+
+  /** The valid, unexpired transfer token named by an `Authorization: Bearer` header. */
+  validate (header: string | null): IssuedToken | undefined {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '')
+    const record = match?.[1] ? this.issued.get(match[1]) : undefined
+    if (!record || record.revoked || this.clock.now() >= record.expiresAt) { return undefined }
+    if (!parseScopes(record.scope).has(TRANSFER_SCOPE)) return undefined
+    return this.view(record)
+  }
+
+  revokeAll (): void {
+    for (const record of this.issued.values()) record.revoked = true
+  }
+
+  /** Every token issued so far, in issue order (expired and revoked ones included). */
+  list (): IssuedToken[] {
+    return [...this.issued.values()].map((r) => this.view(r))
+  }
+
+  private view (r: TokenRecord): IssuedToken {
+    return {
+      token: r.token,
+      clientId: r.clientId,
+      scope: r.scope,
+      expiresAt: r.expiresAt,
+    }
+  }
+}
+
+/** Whether a token's scope carries `data_access` of `collection` as a dependency of Transfer. */
+export function hasDataAccess (scope: string, collection: string): boolean {
+  return (
+    parseScopes(scope)
+      .get(TRANSFER_SCOPE)
+      ?.includes(dataAccessScope(collection)) ?? false
+  )
+}

@@ -1,0 +1,295 @@
+// Task state over simulated time: running slots, byte progress, real copies, deadlines.
+import type { Clock } from '../sim-core.js'
+import {
+  type PathProblem,
+  PathProblemError,
+  performEntry,
+  planTransfer,
+} from './files.js'
+import {
+  addEvent,
+  failRecord,
+  isFinished,
+  isProgressing,
+  type TaskRecord,
+} from './task-record.js'
+import type { CollectionOptions, FatalError } from './types.js'
+
+export interface ModelOptions {
+  clock: Clock
+  collections: Record<string, CollectionOptions>
+  bytesPerSecond: number
+  minTaskMs: number
+  runningTasksLimit: number
+}
+
+const STARTED_DETAILS = JSON.stringify({
+  type: 'GridFTP Transfer',
+  concurrency: 2,
+  protocol: 'Globus',
+})
+
+/**
+ * Advances every task together through simulated time, event by event (a task finishing
+ * frees a running slot at that instant), so the outcome does not depend on how often
+ * anyone looks. Nothing runs in the background: callers bring the state up to date.
+ */
+export class TransferModel {
+  readonly records: TaskRecord[] = []
+  private readonly byId = new Map<string, TaskRecord>()
+  private updatedTo: number
+  private rate: number
+
+  constructor (private readonly o: ModelOptions) {
+    this.updatedTo = o.clock.now()
+    this.rate = o.bytesPerSecond
+  }
+
+  get (taskId: string): TaskRecord | undefined {
+    return this.byId.get(taskId)
+  }
+
+  /** Adds a task (fields already validated) and starts it if a running slot is free. */
+  add (record: TaskRecord): void {
+    this.update()
+    this.records.push(record)
+    this.byId.set(record.id, record)
+    this.update()
+  }
+
+  update (): void {
+    this.advanceTo(this.o.clock.now())
+  }
+
+  setRate (bytesPerSecond: number): void {
+    this.update()
+    this.rate = bytesPerSecond
+  }
+
+  unfinished (ownerId?: string): number {
+    this.update()
+    return this.records.filter(
+      (t) => !isFinished(t) && (ownerId === undefined || t.ownerId === ownerId)
+    ).length
+  }
+
+  /** 'complete' when the task had already ended. */
+  cancel (taskId: string): 'canceled' | 'complete' {
+    const t = this.unfinishedTask(taskId, false)
+    if (!t) return 'complete'
+    const fatal = { code: 'CANCELED', description: 'canceled' }
+    failRecord(
+      t,
+      this.o.clock.now(),
+      fatal,
+      'canceled',
+      'Canceled by the task owner'
+    )
+    this.update()
+    return 'canceled'
+  }
+
+  fail (taskId: string, fatal: FatalError): void {
+    const t = this.unfinishedTask(taskId, true)!
+    failRecord(
+      t,
+      this.o.clock.now(),
+      { ...fatal },
+      'failed',
+      fatal.description
+    )
+    this.update()
+  }
+
+  setNiceStatus (taskId: string, niceStatus: string | null): void {
+    const t = this.unfinishedTask(taskId, true)!
+    if (niceStatus === null || niceStatus === 'OK') t.forcedNice = undefined
+    else {
+      t.forcedNice = niceStatus
+      addEvent(
+        t,
+        this.o.clock.now(),
+        niceStatus,
+        `${niceStatus} (simulated)`,
+        true
+      )
+    }
+    this.update()
+  }
+
+  setStatus (taskId: string, status: 'ACTIVE' | 'INACTIVE'): void {
+    this.unfinishedTask(taskId, true)!.status = status
+    this.update()
+  }
+
+  private unfinishedTask (
+    taskId: string,
+    required: boolean
+  ): TaskRecord | undefined {
+    this.update()
+    const t = this.byId.get(taskId)
+    if (!t) throw new Error(`Globus simulator: no task ${taskId}`)
+    if (!isFinished(t)) return t
+    if (required) {
+      throw new Error(
+        `Globus simulator: task ${taskId} already ended (${t.status})`
+      )
+    }
+    return undefined
+  }
+
+  private advanceTo (target: number): void {
+    let cur = this.updatedTo
+    for (;;) {
+      this.settle(cur)
+      if (cur >= target) break
+      let next = target
+      for (const t of this.records) {
+        if (isFinished(t)) continue
+        next = Math.min(next, t.deadline)
+        if (isProgressing(t)) next = Math.min(next, this.finishTime(t, cur))
+      }
+      for (const t of this.records) {
+        if (!isProgressing(t)) continue
+        const total = t.plan!.bytes
+        if (next >= this.bytesDoneAt(t, cur)) t.budget = total
+        else {
+          t.budget = Math.min(
+            total,
+            t.budget + (this.rate * (next - cur)) / 1000
+          )
+        }
+      }
+      cur = next
+    }
+    this.updatedTo = Math.max(this.updatedTo, target)
+  }
+
+  private bytesDoneAt (t: TaskRecord, cur: number): number {
+    const remaining = t.plan!.bytes - t.budget
+    if (remaining <= 0) return cur
+    return this.rate > 0
+      ? cur + Math.ceil((remaining * 1000) / this.rate)
+      : Number.POSITIVE_INFINITY
+  }
+
+  private finishTime (t: TaskRecord, cur: number): number {
+    return Math.max(this.bytesDoneAt(t, cur), t.startedAt! + this.o.minTaskMs)
+  }
+
+  /** Everything that happens at one instant; repeated while tasks end and free slots. */
+  private settle (cur: number): void {
+    let ended = true
+    while (ended) {
+      ended = false
+      this.startQueued(cur)
+      for (const t of this.records) {
+        if (isFinished(t)) continue
+        if (t.problem && t.status === 'ACTIVE' && t.startedAt !== undefined) { this.retry(t, cur) }
+        if (isProgressing(t)) this.performCovered(t, cur)
+        const entries = t.plan?.entries.length
+        if (
+          isProgressing(t) &&
+          t.done === entries &&
+          cur >= t.startedAt! + this.o.minTaskMs
+        ) {
+          t.status = 'SUCCEEDED'
+          t.completionTime = cur
+          addEvent(t, cur, 'SUCCEEDED', '', false)
+          ended = true
+        } else if (cur >= t.deadline) {
+          this.expire(t, cur)
+          ended = true
+        }
+      }
+    }
+  }
+
+  private startQueued (cur: number): void {
+    let running = this.records.filter(
+      (t) => !isFinished(t) && t.startedAt !== undefined
+    ).length
+    for (const t of this.records) {
+      if (running >= this.o.runningTasksLimit) return
+      if (isFinished(t) || t.startedAt !== undefined) continue
+      t.startedAt = cur
+      running++
+      addEvent(t, cur, 'STARTED', STARTED_DETAILS, false)
+      this.plan(t, cur)
+    }
+  }
+
+  private plan (t: TaskRecord, cur: number): void {
+    const s = t.submission
+    try {
+      const plan = planTransfer(s.DATA, {
+        srcRoot: this.o.collections[s.source_endpoint]!.root,
+        dstRoot: this.o.collections[s.destination_endpoint]!.root,
+        recursiveSymlinks: t.recursiveSymlinks,
+        syncLevel: t.syncLevel,
+      })
+      let end = 0
+      t.ends = plan.entries.map((e) => {
+        if (e.kind === 'file' && !e.skip) end += e.size
+        return end
+      })
+      t.plan = plan
+      t.problem = undefined
+    } catch (err) {
+      if (!(err instanceof PathProblemError)) throw err
+      this.setProblem(t, cur, err.problem)
+    }
+  }
+
+  /** Globus keeps retrying a task in trouble until its deadline. */
+  private retry (t: TaskRecord, cur: number): void {
+    if (!t.plan) return this.plan(t, cur)
+    const entry = t.plan.entries[t.done]
+    if (!entry) return
+    try {
+      performEntry(entry)
+      t.done++
+      t.budget = Math.max(t.budget, t.ends[t.done - 1] ?? 0)
+      t.problem = undefined
+    } catch (err) {
+      if (!(err instanceof PathProblemError)) throw err
+      this.setProblem(t, cur, err.problem)
+    }
+  }
+
+  private performCovered (t: TaskRecord, cur: number): void {
+    const entries = t.plan!.entries
+    while (t.done < entries.length && t.budget >= (t.ends[t.done] ?? 0)) {
+      try {
+        performEntry(entries[t.done]!)
+        t.done++
+      } catch (err) {
+        if (!(err instanceof PathProblemError)) throw err
+        this.setProblem(t, cur, err.problem)
+        t.budget = t.ends[t.done - 1] ?? 0
+        return
+      }
+    }
+  }
+
+  private setProblem (t: TaskRecord, cur: number, problem: PathProblem): void {
+    if (t.problem?.code !== problem.code) { addEvent(t, cur, problem.code, problem.details, true) }
+    t.problem = problem
+  }
+
+  private expire (t: TaskRecord, cur: number): void {
+    // The fatal_error of a task that runs out of time is not in any source read; the
+    // trouble it was stuck on (FILE_NOT_FOUND, ...) is reported, else DEADLINE.
+    const code = t.forcedNice ?? t.problem?.code
+    const fatal = code
+      ? { code, description: code.toLowerCase().replace(/_/g, ' ') }
+      : { code: 'DEADLINE', description: 'deadline expired' }
+    failRecord(
+      t,
+      cur,
+      fatal,
+      'expired',
+      'The task deadline expired before it could complete'
+    )
+  }
+}

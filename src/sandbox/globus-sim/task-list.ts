@@ -1,0 +1,138 @@
+// task_list and event_list query parameters: filters, ordering, paging and field selection.
+import type { TaskDocument } from './types.js'
+
+export interface Paging {
+  limit: number
+  offset: number
+}
+
+const MAX_WINDOW = 1000
+
+function intParam (
+  url: URL,
+  name: string,
+  fallback: number
+): number | undefined {
+  const raw = url.searchParams.get(name)
+  if (raw === null || raw === '') return fallback
+  return /^\d+$/.test(raw) ? Number(raw) : undefined
+}
+
+/** `limit` (default 10, at most 1000) and `offset`; offset + limit may not exceed 1000. */
+export function parsePaging (url: URL): Paging | string {
+  const limit = intParam(url, 'limit', 10)
+  const offset = intParam(url, 'offset', 0)
+  if (limit === undefined || limit < 1 || limit > MAX_WINDOW) { return `Invalid 'limit': must be an integer between 1 and ${MAX_WINDOW}` }
+  if (offset === undefined) { return "Invalid 'offset': must be a non-negative integer" }
+  if (offset + limit > MAX_WINDOW) { return `'offset' + 'limit' must not exceed ${MAX_WINDOW}` }
+  return { limit, offset }
+}
+
+type Predicate = (doc: TaskDocument) => boolean
+
+function wildcard (pattern: string): RegExp {
+  const escaped = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+  return new RegExp(`^${escaped}$`, 'i')
+}
+
+/** `label:~pat` (wildcard, case-insensitive), `label:=exact`, and `!` before either negates. */
+function labelPredicate (value: string): Predicate {
+  const negate = value.startsWith('!')
+  const rest = negate ? value.slice(1) : value
+  let test: (label: string) => boolean
+  if (rest.startsWith('~')) {
+    const re = wildcard(rest.slice(1))
+    test = (label) => re.test(label)
+  } else {
+    const exact = rest.startsWith('=') ? rest.slice(1) : rest
+    test = (label) => label === exact
+  }
+  return (doc) => (doc.label === null ? negate : test(doc.label) !== negate)
+}
+
+function timeRange (
+  key: 'request_time' | 'completion_time',
+  value: string
+): Predicate | string {
+  const [from = '', to = ''] = value.split(',')
+  const start = from ? Date.parse(from) : Number.NEGATIVE_INFINITY
+  const end = to ? Date.parse(to) : Number.POSITIVE_INFINITY
+  if (Number.isNaN(start) || Number.isNaN(end)) { return `Invalid ${key} filter '${value}'` }
+  return (doc) => {
+    const t = doc[key]
+    if (t === null) return false
+    const ms = Date.parse(t)
+    return ms >= start && ms <= end
+  }
+}
+
+/** Parses `key:values/key:values`; an error message when the filter is not acceptable. */
+export function parseTaskFilter (
+  filter: string | null,
+  maxIds: number
+): Predicate | string {
+  const predicates: Predicate[] = []
+  for (const clause of (filter ?? '').split('/')) {
+    if (clause === '') continue
+    const colon = clause.indexOf(':')
+    if (colon < 1) return `Invalid filter clause '${clause}'`
+    const key = clause.slice(0, colon)
+    const value = clause.slice(colon + 1)
+    const values = value.split(',').filter((v) => v !== '')
+    if (key === 'task_id') {
+      if (values.length > maxIds) { return `Too many task ids in filter: ${values.length} (at most ${maxIds})` }
+      const ids = new Set(values)
+      predicates.push((doc) => ids.has(doc.task_id))
+    } else if (key === 'status' || key === 'type') {
+      const wanted = new Set(values.map((v) => v.toUpperCase()))
+      predicates.push((doc) => wanted.has(doc[key]))
+    } else if (key === 'label') {
+      predicates.push(labelPredicate(value))
+    } else if (key === 'request_time' || key === 'completion_time') {
+      const range = timeRange(key, value)
+      if (typeof range === 'string') return range
+      predicates.push(range)
+    } else return `Invalid filter field '${key}'`
+  }
+  return (doc) => predicates.every((p) => p(doc))
+}
+
+/** `orderby=field [ASC|DESC],...`; Globus's default is `request_time DESC`. */
+export function orderTasks (
+  docs: TaskDocument[],
+  orderby: string | null
+): TaskDocument[] | string {
+  const keys: Array<{ field: keyof TaskDocument; desc: boolean }> = []
+  for (const part of (orderby || 'request_time DESC').split(',')) {
+    const [field = '', dir = 'ASC', ...extra] = part.trim().split(/\s+/)
+    if (extra.length || !/^(ASC|DESC)$/i.test(dir) || !/^[a-z_]+$/.test(field)) { return `Invalid orderby '${orderby}'` }
+    keys.push({
+      field: field as keyof TaskDocument,
+      desc: dir.toUpperCase() === 'DESC',
+    })
+  }
+  // Later submissions first among equals, like a descending creation order.
+  return [...docs].reverse().sort((a, b) => {
+    for (const { field, desc } of keys) {
+      const x = a[field] ?? ''
+      const y = b[field] ?? ''
+      if (x < y) return desc ? 1 : -1
+      if (x > y) return desc ? -1 : 1
+    }
+    return 0
+  })
+}
+
+/** `fields=a,b,c` keeps only those keys. */
+export function project<T extends object> (
+  doc: T,
+  fields: string | null
+): Partial<T> {
+  if (!fields) return doc
+  const wanted = new Set(fields.split(',').map((f) => f.trim()))
+  return Object.fromEntries(
+    Object.entries(doc).filter(([k]) => wanted.has(k))
+  ) as Partial<T>
+}
