@@ -39,12 +39,20 @@ async function start (options: GlobusSimOptions = {}) {
   const dst = await tempDir()
   const sim = new GlobusSimulator({
     clock,
-    collections: { [SRC]: { root: src }, [DST]: { root: dst }, [GUARDED]: { root: dst, requireDataAccessConsent: true } },
+    collections: {
+      [SRC]: { root: src },
+      [DST]: { root: dst },
+      [GUARDED]: { root: dst, requireDataAccessConsent: true },
+    },
     ...options,
   })
   const { url } = await sim.listen()
   cleanups.push(() => sim.close())
-  const call = async (method: string, path: string, init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> => {
+  const call = async (
+    method: string,
+    path: string,
+    init: { token?: string; body?: unknown; headers?: Record<string, string> } = {}
+  ): Promise<Reply> => {
     const headers: Record<string, string> = { ...init.headers }
     if (init.token) headers.authorization = `Bearer ${init.token}`
     let body: string | undefined
@@ -76,7 +84,9 @@ async function start (options: GlobusSimOptions = {}) {
         source_endpoint: SRC,
         destination_endpoint: DST,
         label: 'SciCat job 1',
-        DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/out/ds', recursive: true }],
+        DATA: [
+          { DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/out/ds', recursive: true },
+        ],
         ...fields,
       },
     })
@@ -101,7 +111,12 @@ describe('token endpoint', () => {
       other_tokens: [],
     })
     expect(sim.tokens()).toEqual([
-      { token: res.body.access_token, clientId: 'sandbox-client', scope, expiresAt: clock.now() + 172_800_000 },
+      {
+        token: res.body.access_token,
+        clientId: 'sandbox-client',
+        scope,
+        expiresAt: clock.now() + 172_800_000,
+      },
     ])
     expect(sim.core.count('token')).toBe(1)
   })
@@ -171,7 +186,9 @@ describe('submission', () => {
       verify_checksum: true,
       sync_level: 3,
       deadline: '2026-01-03T00:00:00+00:00',
-      DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/out/ds', recursive: true }],
+      DATA: [
+        { DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/out/ds', recursive: true },
+      ],
     }
     const first = await call('POST', '/v0.10/transfer', { token, body })
     expect(first.status).toBe(202)
@@ -216,16 +233,43 @@ describe('submission', () => {
     expect(sim.task(res.body.task_id)).toMatchObject({ deadline: '2026-01-02T00:00:00+00:00', label: null })
   })
 
-  const item = { DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/out/ds', recursive: true }
+  const item = {
+    DATA_TYPE: 'transfer_item',
+    source_path: '/ds',
+    destination_path: '/out/ds',
+    recursive: true,
+  }
   const invalid: Array<[string, Record<string, unknown>, number, string, string?]> = [
     ['DATA_TYPE not transfer', { DATA_TYPE: 'delete' }, 400, 'ClientError.BadRequest'],
     ['missing submission_id', { submission_id: undefined }, 400, 'ClientError.BadRequest'],
-    ['submission_id never issued', { submission_id: '8a7e2a52-1c35-4c1b-9d4f-3c3e8f0b9e11' }, 400, 'ClientError.BadRequest'],
-    ['unknown source endpoint', { source_endpoint: 'c0ffee00-0000-0000-0000-000000000000' }, 404, 'EndpointNotFound', "No such endpoint 'c0ffee00-0000-0000-0000-000000000000'"],
-    ['unknown destination endpoint', { destination_endpoint: 'dead0000-0000-0000-0000-000000000000' }, 404, 'EndpointNotFound', "No such endpoint 'dead0000-0000-0000-0000-000000000000'"],
+    [
+      'submission_id never issued',
+      { submission_id: '8a7e2a52-1c35-4c1b-9d4f-3c3e8f0b9e11' },
+      400,
+      'ClientError.BadRequest',
+    ],
+    [
+      'unknown source endpoint',
+      { source_endpoint: 'c0ffee00-0000-0000-0000-000000000000' },
+      404,
+      'EndpointNotFound',
+      "No such endpoint 'c0ffee00-0000-0000-0000-000000000000'",
+    ],
+    [
+      'unknown destination endpoint',
+      { destination_endpoint: 'dead0000-0000-0000-0000-000000000000' },
+      404,
+      'EndpointNotFound',
+      "No such endpoint 'dead0000-0000-0000-0000-000000000000'",
+    ],
     ['no items', { DATA: [] }, 400, 'ClientError.BadRequest.NoTransferItems'],
     ['unknown item type', { DATA: [{ ...item, DATA_TYPE: 'delete_item' }] }, 400, 'ClientError.BadRequest'],
-    ['item without destination_path', { DATA: [{ ...item, destination_path: undefined }] }, 400, 'ClientError.BadRequest'],
+    [
+      'item without destination_path',
+      { DATA: [{ ...item, destination_path: undefined }] },
+      400,
+      'ClientError.BadRequest',
+    ],
     ['label longer than 128', { label: 'x'.repeat(129) }, 400, 'ClientError.BadRequest'],
     ['label with a line break', { label: 'a\nb' }, 400, 'ClientError.BadRequest'],
     ['label with a carriage return', { label: 'a\rb' }, 400, 'ClientError.BadRequest'],
@@ -277,7 +321,10 @@ describe('submission', () => {
     expect(first.status).toBe(202)
     const refused = await submit(token)
     expect(refused.status).toBe(409)
-    expect(refused.body).toMatchObject({ code: 'Conflict', message: 'Too many pending tasks (limit 1) for this identity' })
+    expect(refused.body).toMatchObject({
+      code: 'Conflict',
+      message: 'Too many pending tasks (limit 1) for this identity',
+    })
     const repeat = await call('POST', '/v0.10/transfer', { token, body: sim.submission(first.body.task_id) })
     expect(repeat.body).toMatchObject({ code: 'Duplicate', task_id: first.body.task_id })
     expect(sim.unfinishedCount()).toBe(1)
@@ -377,14 +424,20 @@ describe('task progress', () => {
     const { getToken, submit, clock, sim, src, dst } = await start()
     await dataset(src)
     const token = await getToken()
-    const ignore = await submit(token, { DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/i', recursive: true }] })
+    const ignore = await submit(token, {
+      DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/i', recursive: true }],
+    })
     const keep = await submit(token, {
       recursive_symlinks: 'keep',
       DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds', destination_path: '/k', recursive: true }],
     })
     clock.advance(1000)
     expect(sim.task(ignore.body.task_id)).toMatchObject({ status: 'SUCCEEDED', symlinks: 0 })
-    expect(sim.task(keep.body.task_id)).toMatchObject({ status: 'SUCCEEDED', symlinks: 1, recursive_symlinks: 'keep' })
+    expect(sim.task(keep.body.task_id)).toMatchObject({
+      status: 'SUCCEEDED',
+      symlinks: 1,
+      recursive_symlinks: 'keep',
+    })
     expect(existsSync(join(dst, 'i', 'link'))).toBe(false)
     expect(await readlink(join(dst, 'k', 'link'))).toBe('sub/b.bin')
   })
@@ -394,9 +447,16 @@ describe('task progress', () => {
     await dataset(src)
     const res = await submit(await getToken())
     clock.advance(4999)
-    expect(sim.task(res.body.task_id)).toMatchObject({ status: 'ACTIVE', bytes_transferred: 1000, files_transferred: 3 })
+    expect(sim.task(res.body.task_id)).toMatchObject({
+      status: 'ACTIVE',
+      bytes_transferred: 1000,
+      files_transferred: 3,
+    })
     clock.advance(1)
-    expect(sim.task(res.body.task_id)).toMatchObject({ status: 'SUCCEEDED', completion_time: '2026-01-01T00:00:05+00:00' })
+    expect(sim.task(res.body.task_id)).toMatchObject({
+      status: 'SUCCEEDED',
+      completion_time: '2026-01-01T00:00:05+00:00',
+    })
   })
 
   it('queues tasks beyond runningTasksLimit and starts them the moment a slot frees', async () => {
@@ -406,10 +466,21 @@ describe('task progress', () => {
     const first = (await submit(token)).body.task_id
     const second = (await submit(token)).body.task_id
     clock.advance(5000)
-    expect(sim.task(second)).toMatchObject({ status: 'ACTIVE', nice_status: 'Queued', is_ok: true, bytes_transferred: 0 })
+    expect(sim.task(second)).toMatchObject({
+      status: 'ACTIVE',
+      nice_status: 'Queued',
+      is_ok: true,
+      bytes_transferred: 0,
+    })
     clock.advance(20_000)
-    expect(sim.task(first)).toMatchObject({ status: 'SUCCEEDED', completion_time: '2026-01-01T00:00:10+00:00' })
-    expect(sim.task(second)).toMatchObject({ status: 'SUCCEEDED', completion_time: '2026-01-01T00:00:20+00:00' })
+    expect(sim.task(first)).toMatchObject({
+      status: 'SUCCEEDED',
+      completion_time: '2026-01-01T00:00:10+00:00',
+    })
+    expect(sim.task(second)).toMatchObject({
+      status: 'SUCCEEDED',
+      completion_time: '2026-01-01T00:00:20+00:00',
+    })
   })
 
   it('skips files the destination already has under sync_level', async () => {
@@ -419,7 +490,12 @@ describe('task progress', () => {
     await writeFile(join(dst, 'out', 'ds', 'a.txt'), 'a'.repeat(100))
     const res = await submit(await getToken(), { sync_level: 3 })
     clock.advance(1000)
-    expect(sim.task(res.body.task_id)).toMatchObject({ files: 3, files_skipped: 1, files_transferred: 2, bytes_transferred: 900 })
+    expect(sim.task(res.body.task_id)).toMatchObject({
+      files: 3,
+      files_skipped: 1,
+      files_transferred: 2,
+      bytes_transferred: 900,
+    })
   })
 
   it('reports a missing source as FILE_NOT_FOUND and fails it at the deadline', async () => {
@@ -428,7 +504,13 @@ describe('task progress', () => {
     const res = await submit(token, { deadline: '2026-01-01T02:00:00+00:00' })
     const get = async () => (await call('GET', `/v0.10/task/${res.body.task_id}`, { token })).body
     clock.advance(3_600_000)
-    expect(await get()).toMatchObject({ status: 'ACTIVE', nice_status: 'FILE_NOT_FOUND', is_ok: false, bytes_transferred: 0, fatal_error: null })
+    expect(await get()).toMatchObject({
+      status: 'ACTIVE',
+      nice_status: 'FILE_NOT_FOUND',
+      is_ok: false,
+      bytes_transferred: 0,
+      fatal_error: null,
+    })
     clock.advance(3_600_000)
     expect(await get()).toMatchObject({
       status: 'FAILED',
@@ -437,7 +519,11 @@ describe('task progress', () => {
       nice_status: null,
     })
     const events = await call('GET', `/v0.10/task/${res.body.task_id}/event_list`, { token })
-    expect(events.body.DATA.map((e: { code: string }) => e.code)).toEqual(['FILE_NOT_FOUND', 'FILE_NOT_FOUND', 'STARTED'])
+    expect(events.body.DATA.map((e: { code: string }) => e.code)).toEqual([
+      'FILE_NOT_FOUND',
+      'FILE_NOT_FOUND',
+      'STARTED',
+    ])
     expect(events.body.DATA[2]).toMatchObject({ DATA_TYPE: 'event', description: 'started', is_error: false })
   })
 
@@ -456,10 +542,16 @@ describe('task progress', () => {
     const { getToken, submit, clock, sim, src } = await start()
     await dataset(src)
     const res = await submit(await getToken(), {
-      DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds/../../etc', destination_path: '/x', recursive: true }],
+      DATA: [
+        { DATA_TYPE: 'transfer_item', source_path: '/ds/../../etc', destination_path: '/x', recursive: true },
+      ],
     })
     clock.advance(10_000)
-    expect(sim.task(res.body.task_id)).toMatchObject({ status: 'ACTIVE', nice_status: 'PERMISSION_DENIED', is_ok: false })
+    expect(sim.task(res.body.task_id)).toMatchObject({
+      status: 'ACTIVE',
+      nice_status: 'PERMISSION_DENIED',
+      is_ok: false,
+    })
   })
 })
 
@@ -472,7 +564,11 @@ describe('control API', () => {
     clock.advance(1000)
     sim.setNiceStatus(id, 'PERMISSION_DENIED')
     clock.advance(5000)
-    expect(sim.task(id)).toMatchObject({ nice_status: 'PERMISSION_DENIED', is_ok: false, bytes_transferred: 100 })
+    expect(sim.task(id)).toMatchObject({
+      nice_status: 'PERMISSION_DENIED',
+      is_ok: false,
+      bytes_transferred: 100,
+    })
     sim.setNiceStatus(id, null)
     clock.advance(1000)
     expect(sim.task(id)).toMatchObject({ nice_status: 'OK', is_ok: true, bytes_transferred: 200 })
@@ -484,7 +580,10 @@ describe('control API', () => {
     clock.advance(100)
     expect(sim.task(id)).toMatchObject({ status: 'ACTIVE', bytes_transferred: 300 })
     sim.failTask(id, { code: 'ENDPOINT_ERROR', description: 'endpoint error' })
-    expect(sim.task(id)).toMatchObject({ status: 'FAILED', fatal_error: { code: 'ENDPOINT_ERROR', description: 'endpoint error' } })
+    expect(sim.task(id)).toMatchObject({
+      status: 'FAILED',
+      fatal_error: { code: 'ENDPOINT_ERROR', description: 'endpoint error' },
+    })
     expect(sim.unfinishedCount()).toBe(0)
     expect(() => sim.failTask(id, { code: 'X', description: 'x' })).toThrow(/already ended/)
   })
@@ -496,7 +595,11 @@ describe('cancel', () => {
     await dataset(src)
     const token = await getToken()
     const running = (await submit(token)).body.task_id
-    const finished = (await submit(token, { DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds/a.txt', destination_path: '/a.txt' }] })).body.task_id
+    const finished = (
+      await submit(token, {
+        DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds/a.txt', destination_path: '/a.txt' }],
+      })
+    ).body.task_id
     clock.advance(2000)
     const res = await call('POST', `/v0.10/task/${running}/cancel`, { token })
     expect(res.status).toBe(200)
@@ -541,7 +644,9 @@ describe('cancel', () => {
 describe('task and task_list', () => {
   it('answers 404 ClientError.NotFound for an unknown task', async () => {
     const { getToken, call } = await start()
-    const res = await call('GET', '/v0.10/task/0b8c9a3e-0000-4000-8000-000000000000', { token: await getToken() })
+    const res = await call('GET', '/v0.10/task/0b8c9a3e-0000-4000-8000-000000000000', {
+      token: await getToken(),
+    })
     expect(res.status).toBe(404)
     expect(res.body).toMatchObject({ code: 'ClientError.NotFound', request_id: expect.any(String) })
   })
@@ -557,7 +662,7 @@ describe('task and task_list', () => {
     }
     sim.setNiceStatus(ids[0]!, null)
     clock.advance(19_000) // job-1 and job-2 have run 30 s
-    const list = async (query: string) => (await call('GET', `/v0.10/task_list${query}`, { token }))
+    const list = async (query: string) => await call('GET', `/v0.10/task_list${query}`, { token })
 
     const page = await list('')
     expect(page.status).toBe(200)
@@ -577,15 +682,25 @@ describe('task and task_list', () => {
     expect((await list('?filter=status:ACTIVE,INACTIVE')).body.total).toBe(10)
     expect((await list('?filter=type:DELETE')).body.total).toBe(0)
 
-    expect((await list('?filter=label:=job-3')).body.DATA.map((t: { label: string }) => t.label)).toEqual(['job-3'])
+    expect((await list('?filter=label:=job-3')).body.DATA.map((t: { label: string }) => t.label)).toEqual([
+      'job-3',
+    ])
     expect((await list('?filter=label:=JOB-3')).body.total).toBe(0)
     const wild = await list('?filter=label:~JOB-1*')
-    expect(wild.body.DATA.map((t: { label: string }) => t.label)).toEqual(['job-12', 'job-11', 'job-10', 'job-1'])
+    expect(wild.body.DATA.map((t: { label: string }) => t.label)).toEqual([
+      'job-12',
+      'job-11',
+      'job-10',
+      'job-1',
+    ])
 
     const fields = await list(`?filter=task_id:${ids[0]}&fields=task_id,status,bytes_transferred`)
     expect(fields.body.DATA).toEqual([{ task_id: ids[0], status: 'SUCCEEDED', bytes_transferred: 1000 }])
 
-    const fiftyOne = Array.from({ length: 51 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)
+    const fiftyOne = Array.from(
+      { length: 51 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+    )
     const tooMany = await list(`?filter=task_id:${fiftyOne.join(',')}`)
     expect(tooMany.status).toBe(400)
     expect(tooMany.body).toMatchObject({ code: 'ClientError.BadRequest', resource: '/task_list' })
@@ -598,11 +713,16 @@ describe('task and task_list', () => {
   })
 
   it('shows a task only to the client identity that submitted it', async () => {
-    const { getToken, submit, call, src } = await start({ clients: { 'sandbox-client': 'sandbox-secret', other: 'other-secret' } })
+    const { getToken, submit, call, src } = await start({
+      clients: { 'sandbox-client': 'sandbox-secret', other: 'other-secret' },
+    })
     await dataset(src)
     const id = (await submit(await getToken())).body.task_id
     const res = await call('POST', '/v2/oauth2/token', {
-      headers: { authorization: `Basic ${Buffer.from('other:other-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from('other:other-secret').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: `grant_type=client_credentials&scope=${TRANSFER}`,
     })
     const other = res.body.access_token as string
@@ -629,7 +749,13 @@ describe('event_list', () => {
       ['STARTED', '2026-01-01T00:00:00+00:00'],
     ])
     const second = await call('GET', `/v0.10/task/${id}/event_list?limit=1&offset=1`, { token })
-    expect(second.body).toMatchObject({ length: 1, limit: 1, offset: 1, total: 3, DATA: [{ code: 'PERMISSION_DENIED', is_error: true }] })
+    expect(second.body).toMatchObject({
+      length: 1,
+      limit: 1,
+      offset: 1,
+      total: 3,
+      DATA: [{ code: 'PERMISSION_DENIED', is_error: true }],
+    })
     expect(sim.core.count('event_list')).toBe(2)
   })
 })
@@ -643,7 +769,11 @@ describe('faults and counts', () => {
       const res = await call('GET', '/v0.10/task_list', { token })
       expect(res.status).toBe(503)
       expect(res.headers.get('retry-after')).toBe('1')
-      expect(res.body).toMatchObject({ code: 'ServiceUnavailable', message: expect.any(String), request_id: expect.any(String) })
+      expect(res.body).toMatchObject({
+        code: 'ServiceUnavailable',
+        message: expect.any(String),
+        request_id: expect.any(String),
+      })
     }
     expect((await call('GET', '/v0.10/task_list', { token })).status).toBe(200)
     expect(sim.core.count('task_list')).toBe(3)
@@ -664,7 +794,15 @@ describe('faults and counts', () => {
     const { getToken, submit, sim, src } = await start()
     await dataset(src)
     const token = await getToken()
-    sim.core.inject('transfer', { status: 502, body: { code: 'ExternalError.DirListingFailed.GCDisconnected', message: 'x', request_id: 'r', resource: '/transfer' } })
+    sim.core.inject('transfer', {
+      status: 502,
+      body: {
+        code: 'ExternalError.DirListingFailed.GCDisconnected',
+        message: 'x',
+        request_id: 'r',
+        resource: '/transfer',
+      },
+    })
     const res = await submit(token)
     expect(res.status).toBe(502)
     expect(res.body.code).toBe('ExternalError.DirListingFailed.GCDisconnected')

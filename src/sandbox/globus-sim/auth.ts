@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock } from '../sim-core.js'
 import type { IssuedToken } from './types.js'
 
-export const TRANSFER_SCOPE =
-  'urn:globus:auth:scope:transfer.api.globus.org:all'
+export const TRANSFER_SCOPE = 'urn:globus:auth:scope:transfer.api.globus.org:all'
 
 export function dataAccessScope (collection: string): string {
   return `https://auth.globus.org/scopes/${collection}/data_access`
@@ -36,18 +35,14 @@ export function parseScopes (scope: string): Map<string, string[]> {
     const deps =
       open === -1 || !entry.endsWith(']')
         ? []
-        : splitTopLevel(entry.slice(open + 1, -1)).map((d) =>
-          d.replace(/^\*/, '')
-        )
+        : splitTopLevel(entry.slice(open + 1, -1)).map((d) => d.replace(/^\*/, ''))
     result.set(base, [...(result.get(base) ?? []), ...deps])
   }
   return result
 }
 
 /** `Authorization: Basic base64(id:secret)` → [id, secret]. */
-export function parseBasic (
-  header: string | null
-): [string, string] | undefined {
+export function parseBasic (header: string | null): [string, string] | undefined {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '')
   if (!match?.[1]) return undefined
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
@@ -93,7 +88,9 @@ export class TokenStore {
   validate (header: string | null): IssuedToken | undefined {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '')
     const record = match?.[1] ? this.issued.get(match[1]) : undefined
-    if (!record || record.revoked || this.clock.now() >= record.expiresAt) { return undefined }
+    if (!record || record.revoked || this.clock.now() >= record.expiresAt) {
+      return undefined
+    }
     if (!parseScopes(record.scope).has(TRANSFER_SCOPE)) return undefined
     return this.view(record)
   }
@@ -119,9 +116,5 @@ export class TokenStore {
 
 /** Whether a token's scope carries `data_access` of `collection` as a dependency of Transfer. */
 export function hasDataAccess (scope: string, collection: string): boolean {
-  return (
-    parseScopes(scope)
-      .get(TRANSFER_SCOPE)
-      ?.includes(dataAccessScope(collection)) ?? false
-  )
+  return parseScopes(scope).get(TRANSFER_SCOPE)?.includes(dataAccessScope(collection)) ?? false
 }

@@ -32,10 +32,7 @@ export class PathProblemError extends Error {
 }
 
 /** Maps a collection path onto the backing folder; undefined when it escapes the root. */
-export function resolveIn (
-  root: string,
-  collectionPath: string
-): string | undefined {
+export function resolveIn (root: string, collectionPath: string): string | undefined {
   const relative = collectionPath.replace(/^~(?=\/|$)/, '').replace(/^\/+/, '')
   const full = path.resolve(root, relative)
   const rel = path.relative(path.resolve(root), full)
@@ -51,7 +48,9 @@ function problemOf (err: unknown, what: string): PathProblem {
       details: `No such file or directory: ${what}`,
     }
   }
-  if (code === 'EACCES' || code === 'EPERM') { return { code: 'PERMISSION_DENIED', details: `Permission denied: ${what}` } }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return { code: 'PERMISSION_DENIED', details: `Permission denied: ${what}` }
+  }
   return { code: 'ENDPOINT_ERROR', details: `${code ?? 'error'}: ${what}` }
 }
 
@@ -76,10 +75,7 @@ interface PlanOptions {
 }
 
 /** Lists what a transfer will do. Throws PathProblemError when the source cannot be read. */
-export function planTransfer (
-  items: TransferItemInput[],
-  options: PlanOptions
-): Plan {
+export function planTransfer (items: TransferItemInput[], options: PlanOptions): Plan {
   const entries: PlanEntry[] = []
   for (const item of items) {
     const src = resolveOrDeny(options.srcRoot, item.source_path)
@@ -102,7 +98,9 @@ export function planTransfer (
           details: `Is a directory (item not recursive): ${item.source_path}`,
         })
       }
-      if (stat.isDirectory()) { walk(src, dst, options, entries, new Set([fs.realpathSync(src)])) } else entries.push(fileEntry(src, dst, stat.size, options.syncLevel))
+      if (stat.isDirectory()) {
+        walk(src, dst, options, entries, new Set([fs.realpathSync(src)]))
+      } else entries.push(fileEntry(src, dst, stat.size, options.syncLevel))
     } catch (err) {
       if (err instanceof PathProblemError) throw err
       throw new PathProblemError(problemOf(err, item.source_path))
@@ -128,13 +126,7 @@ export function planTransfer (
   return plan
 }
 
-function walk (
-  src: string,
-  dst: string,
-  o: PlanOptions,
-  out: PlanEntry[],
-  seen: Set<string>
-) {
+function walk (src: string, dst: string, o: PlanOptions, out: PlanEntry[], seen: Set<string>) {
   out.push({ kind: 'dir', dst })
   for (const name of fs.readdirSync(src).sort()) {
     const s = path.join(src, name)
@@ -165,19 +157,16 @@ function digest (file: string): string {
 }
 
 /** sync_level: 0 exists, 1 same size, 2 destination not older, 3 same checksum → skip. */
-function fileEntry (
-  src: string,
-  dst: string,
-  size: number,
-  syncLevel: number | null
-): PlanEntry {
+function fileEntry (src: string, dst: string, size: number, syncLevel: number | null): PlanEntry {
   let skip = false
   if (syncLevel !== null) {
     const existing = fs.statSync(dst, { throwIfNoEntry: false })
     if (existing?.isFile()) {
       if (syncLevel === 0) skip = true
       else if (syncLevel === 1) skip = existing.size === size
-      else if (syncLevel === 2) { skip = existing.mtimeMs >= fs.statSync(src).mtimeMs } else skip = existing.size === size && digest(src) === digest(dst)
+      else if (syncLevel === 2) {
+        skip = existing.mtimeMs >= fs.statSync(src).mtimeMs
+      } else skip = existing.size === size && digest(src) === digest(dst)
     }
   }
   return { kind: 'file', src, dst, size, skip }
@@ -194,12 +183,12 @@ export function performEntry (entry: PlanEntry): void {
       fs.copyFileSync(entry.src, entry.dst)
     } else {
       fs.mkdirSync(path.dirname(entry.dst), { recursive: true })
-      if (fs.lstatSync(entry.dst, { throwIfNoEntry: false })) { fs.rmSync(entry.dst) }
+      if (fs.lstatSync(entry.dst, { throwIfNoEntry: false })) {
+        fs.rmSync(entry.dst)
+      }
       fs.symlinkSync(entry.target, entry.dst)
     }
   } catch (err) {
-    throw new PathProblemError(
-      problemOf(err, entry.kind === 'file' ? entry.src : entry.dst)
-    )
+    throw new PathProblemError(problemOf(err, entry.kind === 'file' ? entry.src : entry.dst))
   }
 }

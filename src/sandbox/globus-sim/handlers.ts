@@ -7,12 +7,7 @@ import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
 import { eventDocument, taskDocument } from './task-document.js'
-import {
-  orderTasks,
-  parsePaging,
-  parseTaskFilter,
-  project,
-} from './task-list.js'
+import { orderTasks, parsePaging, parseTaskFilter, project } from './task-list.js'
 import type { TaskRecord } from './task-record.js'
 import type { CollectionOptions, IssuedToken } from './types.js'
 
@@ -52,37 +47,23 @@ function authed (state: SimState, resolver: Authed) {
 }
 
 /** The task named by the path, if the caller's identity owns it (Globus shows no other). */
-function ownTask (
-  state: SimState,
-  info: Info,
-  token: IssuedToken
-): TaskRecord | Response {
+function ownTask (state: SimState, info: Info, token: IssuedToken): TaskRecord | Response {
   const id = String(info.params.taskId)
   state.model.update()
   const record = state.model.get(id)
   if (record && record.ownerId === token.clientId) return record
-  return transferError(
-    info.request,
-    404,
-    'ClientError.NotFound',
-    `Task ${id} not found`
-  )
+  return transferError(info.request, 404, 'ClientError.NotFound', `Task ${id} not found`)
 }
 
 function tokenEndpoint (state: SimState) {
   return async ({ request }: Info) => {
     const creds = parseBasic(request.headers.get('authorization'))
-    if (
-      !creds ||
-      !Object.hasOwn(state.clients, creds[0]) ||
-      state.clients[creds[0]] !== creds[1]
-    ) { return HttpResponse.json({ error: 'invalid_client' }, { status: 401 }) }
+    if (!creds || !Object.hasOwn(state.clients, creds[0]) || state.clients[creds[0]] !== creds[1]) {
+      return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
+    }
     const form = new URLSearchParams(await request.text())
     if (form.get('grant_type') !== 'client_credentials') {
-      return HttpResponse.json(
-        { error: 'unsupported_grant_type' },
-        { status: 400 }
-      )
+      return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
     }
     const scope = form.get('scope')?.trim() || TRANSFER_SCOPE
     const issued = state.tokens.issue(creds[0], scope)
@@ -102,10 +83,7 @@ function taskList (state: SimState): Authed {
     const url = new URL(request.url)
     const paging = parsePaging(url)
     if (typeof paging === 'string') return badRequest(request, paging)
-    const filter = parseTaskFilter(
-      url.searchParams.get('filter'),
-      state.maxFilterIds
-    )
+    const filter = parseTaskFilter(url.searchParams.get('filter'), state.maxFilterIds)
     if (typeof filter === 'string') return badRequest(request, filter)
     const now = state.core.clock.now()
     state.model.update()
@@ -169,8 +147,7 @@ function cancel (state: SimState): Authed {
 export function globusHandlers (state: SimState, origin = ''): RequestHandler[] {
   const { core } = state
   const at = (p: string) => `${origin.replace(/\/+$/, '')}${p}`
-  const guard = (op: string, resolver: Authed) =>
-    core.op(op, authed(state, resolver))
+  const guard = (op: string, resolver: Authed) => core.op(op, authed(state, resolver))
   return [
     http.post(at('/v2/oauth2/token'), core.op('token', tokenEndpoint(state))),
     http.get(
@@ -183,9 +160,7 @@ export function globusHandlers (state: SimState, origin = ''): RequestHandler[] 
     ),
     http.post(
       at('/v0.10/transfer'),
-      guard('transfer', ({ request }, token) =>
-        submitTransfer(state, request, token)
-      )
+      guard('transfer', ({ request }, token) => submitTransfer(state, request, token))
     ),
     http.get(at('/v0.10/task_list'), guard('task_list', taskList(state))),
     http.get(
@@ -194,23 +169,13 @@ export function globusHandlers (state: SimState, origin = ''): RequestHandler[] 
         const record = ownTask(state, info, token)
         if (record instanceof Response) return record
         const doc = taskDocument(record, state.collections, core.clock.now())
-        return HttpResponse.json(
-          project(doc, new URL(info.request.url).searchParams.get('fields'))
-        )
+        return HttpResponse.json(project(doc, new URL(info.request.url).searchParams.get('fields')))
       })
     ),
     http.post(at('/v0.10/task/:taskId/cancel'), guard('cancel', cancel(state))),
-    http.get(
-      at('/v0.10/task/:taskId/event_list'),
-      guard('event_list', eventList(state))
-    ),
+    http.get(at('/v0.10/task/:taskId/event_list'), guard('event_list', eventList(state))),
     http.all(at('/v0.10/*'), ({ request }) =>
-      transferError(
-        request,
-        404,
-        'ClientError.NotFound',
-        `No such resource: ${resourceOf(request)}`
-      )
+      transferError(request, 404, 'ClientError.NotFound', `No such resource: ${resourceOf(request)}`)
     ),
   ]
 }

@@ -46,8 +46,7 @@ export class GlobusSimulator {
         collections,
         bytesPerSecond: options.bytesPerSecond ?? 100_000_000,
         minTaskMs: options.minTaskMs ?? 1000,
-        runningTasksLimit:
-          options.runningTasksLimit ?? Number.POSITIVE_INFINITY,
+        runningTasksLimit: options.runningTasksLimit ?? Number.POSITIVE_INFINITY,
       }),
       collections,
       clients: {
@@ -68,9 +67,7 @@ export class GlobusSimulator {
   }
 
   /** Serves the handlers on loopback (default 127.0.0.1, a free port). */
-  async listen (
-    options: { port?: number; host?: string } = {}
-  ): Promise<{ url: string; port: number }> {
+  async listen (options: { port?: number; host?: string } = {}): Promise<{ url: string; port: number }> {
     if (this.served) throw new Error('Globus simulator: already listening')
     const handlers = this.handlers()
     this.served = await serveHandlers(() => handlers, options)
@@ -87,26 +84,19 @@ export class GlobusSimulator {
   tasks (): TaskDocument[] {
     this.state.model.update()
     const now = this.core.clock.now()
-    return this.state.model.records.map((t) =>
-      taskDocument(t, this.state.collections, now)
-    )
+    return this.state.model.records.map((t) => taskDocument(t, this.state.collections, now))
   }
 
   task (taskId: string): TaskDocument | undefined {
     this.state.model.update()
     const record = this.state.model.get(taskId)
-    return (
-      record &&
-      taskDocument(record, this.state.collections, this.core.clock.now())
-    )
+    return record && taskDocument(record, this.state.collections, this.core.clock.now())
   }
 
   /** The task's events, newest first (as event_list pages them). */
   events (taskId: string): EventDocument[] {
     this.state.model.update()
-    return [...(this.state.model.get(taskId)?.events ?? [])]
-      .reverse()
-      .map(eventDocument)
+    return [...(this.state.model.get(taskId)?.events ?? [])].reverse().map(eventDocument)
   }
 
   /** The JSON body that created the task, as posted. */

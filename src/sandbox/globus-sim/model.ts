@@ -1,13 +1,9 @@
 // Task state over simulated time: running slots, byte progress, real copies, deadlines.
 import type { Clock } from '../sim-core.js'
-import {
-  type PathProblem,
-  PathProblemError,
-  performEntry,
-  planTransfer,
-} from './files.js'
+import { type PathProblem, PathProblemError, performEntry, planTransfer } from './files.js'
 import {
   addEvent,
+  describeCode,
   failRecord,
   isFinished,
   isProgressing,
@@ -23,11 +19,7 @@ export interface ModelOptions {
   runningTasksLimit: number
 }
 
-const STARTED_DETAILS = JSON.stringify({
-  type: 'GridFTP Transfer',
-  concurrency: 2,
-  protocol: 'Globus',
-})
+const STARTED_DETAILS = JSON.stringify({ type: 'GridFTP Transfer', concurrency: 2, protocol: 'Globus' })
 
 /**
  * Advances every task together through simulated time, event by event (a task finishing
@@ -68,9 +60,7 @@ export class TransferModel {
 
   unfinished (ownerId?: string): number {
     this.update()
-    return this.records.filter(
-      (t) => !isFinished(t) && (ownerId === undefined || t.ownerId === ownerId)
-    ).length
+    return this.records.filter((t) => !isFinished(t) && (ownerId ?? t.ownerId) === t.ownerId).length
   }
 
   /** 'complete' when the task had already ended. */
@@ -78,26 +68,14 @@ export class TransferModel {
     const t = this.unfinishedTask(taskId, false)
     if (!t) return 'complete'
     const fatal = { code: 'CANCELED', description: 'canceled' }
-    failRecord(
-      t,
-      this.o.clock.now(),
-      fatal,
-      'canceled',
-      'Canceled by the task owner'
-    )
+    failRecord(t, this.o.clock.now(), fatal, 'canceled', 'Canceled by the task owner')
     this.update()
     return 'canceled'
   }
 
   fail (taskId: string, fatal: FatalError): void {
     const t = this.unfinishedTask(taskId, true)!
-    failRecord(
-      t,
-      this.o.clock.now(),
-      { ...fatal },
-      'failed',
-      fatal.description
-    )
+    failRecord(t, this.o.clock.now(), { ...fatal }, 'failed', fatal.description)
     this.update()
   }
 
@@ -106,13 +84,7 @@ export class TransferModel {
     if (niceStatus === null || niceStatus === 'OK') t.forcedNice = undefined
     else {
       t.forcedNice = niceStatus
-      addEvent(
-        t,
-        this.o.clock.now(),
-        niceStatus,
-        `${niceStatus} (simulated)`,
-        true
-      )
+      addEvent(t, this.o.clock.now(), niceStatus, `${niceStatus} (simulated)`, true)
     }
     this.update()
   }
@@ -122,19 +94,12 @@ export class TransferModel {
     this.update()
   }
 
-  private unfinishedTask (
-    taskId: string,
-    required: boolean
-  ): TaskRecord | undefined {
+  private unfinishedTask (taskId: string, required: boolean): TaskRecord | undefined {
     this.update()
     const t = this.byId.get(taskId)
     if (!t) throw new Error(`Globus simulator: no task ${taskId}`)
     if (!isFinished(t)) return t
-    if (required) {
-      throw new Error(
-        `Globus simulator: task ${taskId} already ended (${t.status})`
-      )
-    }
+    if (required) throw new Error(`Globus simulator: task ${taskId} already ended (${t.status})`)
     return undefined
   }
 
@@ -153,12 +118,7 @@ export class TransferModel {
         if (!isProgressing(t)) continue
         const total = t.plan!.bytes
         if (next >= this.bytesDoneAt(t, cur)) t.budget = total
-        else {
-          t.budget = Math.min(
-            total,
-            t.budget + (this.rate * (next - cur)) / 1000
-          )
-        }
+        else t.budget = Math.min(total, t.budget + (this.rate * (next - cur)) / 1000)
       }
       cur = next
     }
@@ -168,9 +128,7 @@ export class TransferModel {
   private bytesDoneAt (t: TaskRecord, cur: number): number {
     const remaining = t.plan!.bytes - t.budget
     if (remaining <= 0) return cur
-    return this.rate > 0
-      ? cur + Math.ceil((remaining * 1000) / this.rate)
-      : Number.POSITIVE_INFINITY
+    return this.rate > 0 ? cur + Math.ceil((remaining * 1000) / this.rate) : Number.POSITIVE_INFINITY
   }
 
   private finishTime (t: TaskRecord, cur: number): number {
@@ -185,14 +143,10 @@ export class TransferModel {
       this.startQueued(cur)
       for (const t of this.records) {
         if (isFinished(t)) continue
-        if (t.problem && t.status === 'ACTIVE' && t.startedAt !== undefined) { this.retry(t, cur) }
+        if (t.problem && t.status === 'ACTIVE' && t.startedAt !== undefined) this.retry(t, cur)
         if (isProgressing(t)) this.performCovered(t, cur)
-        const entries = t.plan?.entries.length
-        if (
-          isProgressing(t) &&
-          t.done === entries &&
-          cur >= t.startedAt! + this.o.minTaskMs
-        ) {
+        const allDone = t.done === t.plan?.entries.length
+        if (isProgressing(t) && allDone && cur >= t.startedAt! + this.o.minTaskMs) {
           t.status = 'SUCCEEDED'
           t.completionTime = cur
           addEvent(t, cur, 'SUCCEEDED', '', false)
@@ -206,9 +160,7 @@ export class TransferModel {
   }
 
   private startQueued (cur: number): void {
-    let running = this.records.filter(
-      (t) => !isFinished(t) && t.startedAt !== undefined
-    ).length
+    let running = this.records.filter((t) => !isFinished(t) && t.startedAt !== undefined).length
     for (const t of this.records) {
       if (running >= this.o.runningTasksLimit) return
       if (isFinished(t) || t.startedAt !== undefined) continue
@@ -273,7 +225,7 @@ export class TransferModel {
   }
 
   private setProblem (t: TaskRecord, cur: number, problem: PathProblem): void {
-    if (t.problem?.code !== problem.code) { addEvent(t, cur, problem.code, problem.details, true) }
+    if (t.problem?.code !== problem.code) addEvent(t, cur, problem.code, problem.details, true)
     t.problem = problem
   }
 
@@ -282,14 +234,8 @@ export class TransferModel {
     // trouble it was stuck on (FILE_NOT_FOUND, ...) is reported, else DEADLINE.
     const code = t.forcedNice ?? t.problem?.code
     const fatal = code
-      ? { code, description: code.toLowerCase().replace(/_/g, ' ') }
+      ? { code, description: describeCode(code) }
       : { code: 'DEADLINE', description: 'deadline expired' }
-    failRecord(
-      t,
-      cur,
-      fatal,
-      'expired',
-      'The task deadline expired before it could complete'
-    )
+    failRecord(t, cur, fatal, 'expired', 'The task deadline expired before it could complete')
   }
 }

@@ -2,8 +2,7 @@
 import { randomInt } from 'node:crypto'
 import { HttpResponse } from 'msw'
 
-const ALPHABET =
-  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 /** Globus request ids look like `7HgMVYazI`. */
 export function requestId (): string {
@@ -14,9 +13,7 @@ export function requestId (): string {
 
 /** Globus timestamps: second precision, `+00:00` instead of `Z`. */
 export function isoTime (ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000)
-    .toISOString()
-    .replace(/\.\d{3}Z$/, '+00:00')
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00')
 }
 
 /** The transfer API's `resource` field: the path without the version prefix, as recorded. */
@@ -62,10 +59,6 @@ export function defaultFaultBody (status: number): Record<string, string> {
   }
 }
 
-export function badRequest (
-  request: Request,
-  message: string,
-  code = 'ClientError.BadRequest'
-) {
+export function badRequest (request: Request, message: string, code = 'ClientError.BadRequest') {
   return transferError(request, 400, code, message)
 }

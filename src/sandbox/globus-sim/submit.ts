@@ -10,12 +10,7 @@ import { checkEnvelope, checkFields } from './validate.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-function transferResult (
-  request: Request,
-  code: 'Accepted' | 'Duplicate',
-  sid: string,
-  taskId: string
-) {
+function transferResult (request: Request, code: 'Accepted' | 'Duplicate', sid: string, taskId: string) {
   return {
     DATA_TYPE: 'transfer_result',
     code,
@@ -46,21 +41,11 @@ export async function submitTransfer (
   try {
     body = JSON.parse(await request.text())
   } catch {
-    return transferError(
-      request,
-      400,
-      'ClientError.BadRequest',
-      'The request body is not valid JSON'
-    )
+    return transferError(request, 400, 'ClientError.BadRequest', 'The request body is not valid JSON')
   }
   const envelope = checkEnvelope(body)
   if (envelope) {
-    return transferError(
-      request,
-      envelope.status,
-      envelope.code,
-      envelope.message
-    )
+    return transferError(request, envelope.status, envelope.code, envelope.message)
   }
   const submission = body as TransferSubmission
   const sid = submission.submission_id
@@ -74,28 +59,17 @@ export async function submitTransfer (
   }
   const existing = state.submissionIds.get(sid)
   if (existing) {
-    return HttpResponse.json(
-      transferResult(request, 'Duplicate', sid, existing)
-    )
+    return HttpResponse.json(transferResult(request, 'Duplicate', sid, existing))
   }
 
   const now = state.core.clock.now()
   const invalid = checkFields(submission, state.collections, now)
   if (invalid) {
-    return transferError(
-      request,
-      invalid.status,
-      invalid.code,
-      invalid.message
-    )
+    return transferError(request, invalid.status, invalid.code, invalid.message)
   }
 
-  const missing = [
-    ...new Set([submission.source_endpoint, submission.destination_endpoint]),
-  ].filter(
-    (c) =>
-      state.collections[c]?.requireDataAccessConsent &&
-      !hasDataAccess(token.scope, c)
+  const missing = [...new Set([submission.source_endpoint, submission.destination_endpoint])].filter(
+    (c) => state.collections[c]?.requireDataAccessConsent && !hasDataAccess(token.scope, c)
   )
   if (missing.length > 0) {
     const deps = missing.map((c) => `*${dataAccessScope(c)}`).join(' ')
@@ -124,9 +98,7 @@ export async function submitTransfer (
     ownerId: token.clientId,
     submission: structuredClone(submission),
     requestTime: now,
-    deadline: submission.deadline
-      ? Date.parse(submission.deadline)
-      : now + DAY_MS,
+    deadline: submission.deadline ? Date.parse(submission.deadline) : now + DAY_MS,
     syncLevel: submission.sync_level ?? null,
     recursiveSymlinks: submission.recursive_symlinks ?? 'ignore',
     status: 'ACTIVE',
@@ -137,8 +109,5 @@ export async function submitTransfer (
   }
   state.submissionIds.set(sid, record.id)
   state.model.add(record)
-  return HttpResponse.json(
-    transferResult(request, 'Accepted', sid, record.id),
-    { status: 202 }
-  )
+  return HttpResponse.json(transferResult(request, 'Accepted', sid, record.id), { status: 202 })
 }

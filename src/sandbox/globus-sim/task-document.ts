@@ -8,11 +8,7 @@ import {
   isFinished,
   type TaskRecord,
 } from './task-record.js'
-import type {
-  CollectionOptions,
-  EventDocument,
-  TaskDocument,
-} from './types.js'
+import type { CollectionOptions, EventDocument, TaskDocument } from './types.js'
 
 function niceFields (t: TaskRecord) {
   if (isFinished(t)) {
@@ -29,8 +25,7 @@ function niceFields (t: TaskRecord) {
     return {
       nice_status: trouble,
       nice_status_short_description: describeCode(trouble),
-      nice_status_details:
-        t.problem && !t.forcedNice ? t.problem.details : null,
+      nice_status_details: t.problem && !t.forcedNice ? t.problem.details : null,
       nice_status_expires_in: -1,
       is_ok: trouble === 'Queued',
     }
@@ -48,8 +43,7 @@ function niceFields (t: TaskRecord) {
 function subtasks (t: TaskRecord) {
   const total = t.plan?.entries.length ?? t.submission.DATA.length
   const rest = t.status === 'SUCCEEDED' ? 0 : total - t.done
-  const ended = (kind: TaskRecord['endedAs']) =>
-    isFinished(t) && t.endedAs === kind ? rest : 0
+  const ended = (kind: TaskRecord['endedAs']) => (isFinished(t) && t.endedAs === kind ? rest : 0)
   return {
     subtasks_total: total,
     subtasks_pending: isFinished(t) ? 0 : rest,
@@ -62,10 +56,7 @@ function subtasks (t: TaskRecord) {
   }
 }
 
-function displayName (
-  collections: Record<string, CollectionOptions>,
-  id: string
-): string {
+function displayName (collections: Record<string, CollectionOptions>, id: string): string {
   const c = collections[id]
   return c?.displayName ?? (c ? path.basename(path.resolve(c.root)) : id)
 }
@@ -78,8 +69,7 @@ export function taskDocument (
   const s = t.submission
   const bytes = bytesTransferred(t)
   const end = t.completionTime ?? now
-  const seconds =
-    t.startedAt === undefined ? 0 : Math.max(1, (end - t.startedAt) / 1000)
+  const seconds = t.startedAt === undefined ? 0 : Math.max(1, (end - t.startedAt) / 1000)
   return {
     DATA_TYPE: 'task',
     task_id: t.id,
@@ -92,18 +82,14 @@ export function taskDocument (
     username: `${t.ownerId}@clients.auth.globus.org`,
     command: 'API 0.10',
     request_time: isoTime(t.requestTime),
-    completion_time:
-      t.completionTime === undefined ? null : isoTime(t.completionTime),
+    completion_time: t.completionTime === undefined ? null : isoTime(t.completionTime),
     deadline: isoTime(t.deadline),
     source_endpoint: s.source_endpoint,
     source_endpoint_id: s.source_endpoint,
     source_endpoint_display_name: displayName(collections, s.source_endpoint),
     destination_endpoint: s.destination_endpoint,
     destination_endpoint_id: s.destination_endpoint,
-    destination_endpoint_display_name: displayName(
-      collections,
-      s.destination_endpoint
-    ),
+    destination_endpoint_display_name: displayName(collections, s.destination_endpoint),
     sync_level: t.syncLevel,
     verify_checksum: s.verify_checksum ?? true,
     encrypt_data: s.encrypt_data ?? false,

@@ -8,11 +8,7 @@ export interface Paging {
 
 const MAX_WINDOW = 1000
 
-function intParam (
-  url: URL,
-  name: string,
-  fallback: number
-): number | undefined {
+function intParam (url: URL, name: string, fallback: number): number | undefined {
   const raw = url.searchParams.get(name)
   if (raw === null || raw === '') return fallback
   return /^\d+$/.test(raw) ? Number(raw) : undefined
@@ -22,18 +18,22 @@ function intParam (
 export function parsePaging (url: URL): Paging | string {
   const limit = intParam(url, 'limit', 10)
   const offset = intParam(url, 'offset', 0)
-  if (limit === undefined || limit < 1 || limit > MAX_WINDOW) { return `Invalid 'limit': must be an integer between 1 and ${MAX_WINDOW}` }
-  if (offset === undefined) { return "Invalid 'offset': must be a non-negative integer" }
-  if (offset + limit > MAX_WINDOW) { return `'offset' + 'limit' must not exceed ${MAX_WINDOW}` }
+  if (limit === undefined || limit < 1 || limit > MAX_WINDOW) {
+    return `Invalid 'limit': must be an integer between 1 and ${MAX_WINDOW}`
+  }
+  if (offset === undefined) {
+    return "Invalid 'offset': must be a non-negative integer"
+  }
+  if (offset + limit > MAX_WINDOW) {
+    return `'offset' + 'limit' must not exceed ${MAX_WINDOW}`
+  }
   return { limit, offset }
 }
 
 type Predicate = (doc: TaskDocument) => boolean
 
 function wildcard (pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
   return new RegExp(`^${escaped}$`, 'i')
 }
 
@@ -52,14 +52,13 @@ function labelPredicate (value: string): Predicate {
   return (doc) => (doc.label === null ? negate : test(doc.label) !== negate)
 }
 
-function timeRange (
-  key: 'request_time' | 'completion_time',
-  value: string
-): Predicate | string {
+function timeRange (key: 'request_time' | 'completion_time', value: string): Predicate | string {
   const [from = '', to = ''] = value.split(',')
   const start = from ? Date.parse(from) : Number.NEGATIVE_INFINITY
   const end = to ? Date.parse(to) : Number.POSITIVE_INFINITY
-  if (Number.isNaN(start) || Number.isNaN(end)) { return `Invalid ${key} filter '${value}'` }
+  if (Number.isNaN(start) || Number.isNaN(end)) {
+    return `Invalid ${key} filter '${value}'`
+  }
   return (doc) => {
     const t = doc[key]
     if (t === null) return false
@@ -69,10 +68,7 @@ function timeRange (
 }
 
 /** Parses `key:values/key:values`; an error message when the filter is not acceptable. */
-export function parseTaskFilter (
-  filter: string | null,
-  maxIds: number
-): Predicate | string {
+export function parseTaskFilter (filter: string | null, maxIds: number): Predicate | string {
   const predicates: Predicate[] = []
   for (const clause of (filter ?? '').split('/')) {
     if (clause === '') continue
@@ -82,7 +78,9 @@ export function parseTaskFilter (
     const value = clause.slice(colon + 1)
     const values = value.split(',').filter((v) => v !== '')
     if (key === 'task_id') {
-      if (values.length > maxIds) { return `Too many task ids in filter: ${values.length} (at most ${maxIds})` }
+      if (values.length > maxIds) {
+        return `Too many task ids in filter: ${values.length} (at most ${maxIds})`
+      }
       const ids = new Set(values)
       predicates.push((doc) => ids.has(doc.task_id))
     } else if (key === 'status' || key === 'type') {
@@ -100,14 +98,13 @@ export function parseTaskFilter (
 }
 
 /** `orderby=field [ASC|DESC],...`; Globus's default is `request_time DESC`. */
-export function orderTasks (
-  docs: TaskDocument[],
-  orderby: string | null
-): TaskDocument[] | string {
+export function orderTasks (docs: TaskDocument[], orderby: string | null): TaskDocument[] | string {
   const keys: Array<{ field: keyof TaskDocument; desc: boolean }> = []
   for (const part of (orderby || 'request_time DESC').split(',')) {
     const [field = '', dir = 'ASC', ...extra] = part.trim().split(/\s+/)
-    if (extra.length || !/^(ASC|DESC)$/i.test(dir) || !/^[a-z_]+$/.test(field)) { return `Invalid orderby '${orderby}'` }
+    if (extra.length || !/^(ASC|DESC)$/i.test(dir) || !/^[a-z_]+$/.test(field)) {
+      return `Invalid orderby '${orderby}'`
+    }
     keys.push({
       field: field as keyof TaskDocument,
       desc: dir.toUpperCase() === 'DESC',
@@ -126,13 +123,8 @@ export function orderTasks (
 }
 
 /** `fields=a,b,c` keeps only those keys. */
-export function project<T extends object> (
-  doc: T,
-  fields: string | null
-): Partial<T> {
+export function project<T extends object> (doc: T, fields: string | null): Partial<T> {
   if (!fields) return doc
   const wanted = new Set(fields.split(',').map((f) => f.trim()))
-  return Object.fromEntries(
-    Object.entries(doc).filter(([k]) => wanted.has(k))
-  ) as Partial<T>
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => wanted.has(k))) as Partial<T>
 }
