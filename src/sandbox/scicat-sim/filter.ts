@@ -6,10 +6,19 @@ export class QueryError extends Error {}
 
 type Query = Record<string, unknown>
 
+// every clause is evaluated (no short-circuit), so a malformed query fails even on no documents
+const all = (results: boolean[]): boolean => results.every(Boolean)
+const any = (results: boolean[]): boolean => results.some(Boolean)
+
 /** True when `doc` satisfies the MongoDB query `query`. */
 export function matches (doc: unknown, query: unknown): boolean {
   if (!isPlainObject(query)) throw new QueryError('the match filter must be an expression in an object')
-  return Object.entries(query).every(([key, condition]) => matchEntry(doc, key, condition))
+  return all(Object.entries(query).map(([key, condition]) => matchEntry(doc, key, condition)))
+}
+
+/** Throws the QueryError MongoDB would raise for the query, whatever the documents. */
+export function checkQuery (query: unknown): void {
+  matches({}, query)
 }
 
 function matchEntry (doc: unknown, key: string, condition: unknown): boolean {
@@ -20,9 +29,9 @@ function matchEntry (doc: unknown, key: string, condition: unknown): boolean {
     for (const sub of condition) {
       if (!isPlainObject(sub)) throw new QueryError(`${key} argument's entries must be objects`)
     }
-    if (key === '$and') return condition.every((sub) => matches(doc, sub))
-    if (key === '$or') return condition.some((sub) => matches(doc, sub))
-    return !condition.some((sub) => matches(doc, sub))
+    const results = condition.map((sub) => matches(doc, sub))
+    if (key === '$and') return all(results)
+    return key === '$or' ? any(results) : !any(results)
   }
   if (key.startsWith('$')) throw new QueryError(`unknown top level operator: ${key}`)
   const values = resolvePath(doc, key.split('.'))
@@ -80,7 +89,7 @@ function matchOperators (values: unknown[], ops: Query): boolean {
     if (!key.startsWith('$')) throw new QueryError(`unknown operator: ${key}`)
   }
   if ('$options' in ops && !('$regex' in ops)) throw new QueryError('$options needs a $regex')
-  return Object.entries(ops).every(([op, arg]) => {
+  return all(Object.entries(ops).map(([op, arg]) => {
     switch (op) {
       case '$eq':
         return equals(values, arg)
@@ -107,12 +116,12 @@ function matchOperators (values: unknown[], ops: Query): boolean {
       default:
         throw new QueryError(`unknown operator: ${op}`)
     }
-  })
+  }))
 }
 
 function inList (values: unknown[], op: string, arg: unknown): boolean {
   if (!Array.isArray(arg)) throw new QueryError(`${op} needs an array`)
-  return arg.some((item) => equals(values, item))
+  return any(arg.map((item) => equals(values, item)))
 }
 
 type Ordered = number | string | boolean

@@ -1,7 +1,7 @@
 // The v4 job endpoints: create, update, get one, list, delete.
 import type { Route } from './account-handlers.js'
 import { type CreateJobDto, type UpdateJobDto, validateCreateJob, validateUpdateJob } from './dto.js'
-import { matches, QueryError, sortDocuments } from './filter.js'
+import { checkQuery, matches, QueryError, sortDocuments } from './filter.js'
 import { createJob, jobTypeConfig, mayCallCreate } from './job-create.js'
 import { applyLimits, parseJobFilter, project } from './job-filter.js'
 import { mayCallUpdate, updateJob } from './job-update.js'
@@ -66,6 +66,7 @@ export function listJobs (model: ScicatModel): Route {
       const filter = parseJobFilter(new URL(request.url).searchParams.get('filter'))
       let found: Record<string, unknown>[]
       try {
+        checkQuery(filter.where)
         found = [...model.jobs.values()]
           .filter((job) => model.canReadJob(caller, job))
           .filter((job) => matches(job, filter.where))
