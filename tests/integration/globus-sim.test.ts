@@ -278,6 +278,12 @@ describe('submission', () => {
     ['deadline not a date', { deadline: 'tomorrow' }, 400, 'ClientError.BadRequest'],
     ['deadline in the past', { deadline: '2025-12-31T00:00:00+00:00' }, 400, 'ClientError.BadRequest'],
     ['sync_level out of range', { sync_level: 4 }, 400, 'ClientError.BadRequest'],
+    [
+      'a recursive symlink item',
+      { DATA: [{ DATA_TYPE: 'transfer_symlink_item', source_path: '/l', destination_path: '/l', recursive: true }] },
+      400,
+      'ClientError.BadRequest',
+    ],
   ]
   it.each(invalid)('rejects %s', async (_name, fields, status, code, message) => {
     const { getToken, submit, sim } = await start()
@@ -290,6 +296,16 @@ describe('submission', () => {
       resource: '/transfer',
     })
     expect(sim.tasks()).toEqual([])
+  })
+
+  it('rejects a body that is not JSON, and the submission id stays usable', async () => {
+    const { getToken, submissionId, call, submit } = await start()
+    const token = await getToken()
+    const sid = await submissionId(token)
+    const res = await call('POST', '/v0.10/transfer', { token, body: `{"DATA_TYPE":"transfer","submission_id":"${sid}"` })
+    expect(res.status).toBe(400)
+    expect(res.body.code).toBe('ClientError.BadRequest')
+    expect((await submit(token, { submission_id: sid })).status).toBe(202)
   })
 
   it('accepts a label of exactly 128 characters', async () => {

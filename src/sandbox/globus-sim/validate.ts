@@ -74,7 +74,7 @@ function checkItem (item: unknown, index: number): Invalid | undefined {
   if (item.recursive !== undefined && item.recursive !== null && typeof item.recursive !== 'boolean') {
     return bad(`${where}: 'recursive' must be a boolean`)
   }
-  if (item.DATA_TYPE === 'transfer_symlink_item' && item.recursive !== undefined) {
+  if (item.DATA_TYPE === 'transfer_symlink_item' && item.recursive === true) {
     return bad(`${where}: 'recursive' is not allowed on a transfer_symlink_item`)
   }
   return undefined
