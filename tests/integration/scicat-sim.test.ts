@@ -417,6 +417,26 @@ describe('job creation', () => {
   })
 })
 
+describe('privileged groups', () => {
+  it('lets members of the literal group "admin" skip the dataset check that binds other admins', async () => {
+    const path = `/api/v3/datasets/${ENC}/datasetlifecycle`
+    await call('PATCH', path, { token: jdoe, body: { archivable: true } })
+    const archive = { type: 'archive', ownerGroup: 'p999', jobParams: { datasetList: [{ pid: PID, files: [] }] } }
+    const proxyTry = await call('POST', '/api/v4/jobs', { token: proxy, body: archive })
+    expect(proxyTry.status).toBe(403)
+    const rootTry = await call('POST', '/api/v4/jobs', { token: sim.issueToken('root'), body: archive })
+    expect(rootTry.status).toBe(201)
+    expect(rootTry.body).toMatchObject({ ownerGroup: 'p999', contactEmail: 'root@example.org' })
+  })
+
+  it('matches DELETE_JOB_GROUPS as substrings of the configured list', async () => {
+    sim.addUser({ username: 'px', email: 'px@example.org', groups: ['proxy'] })
+    const job = await createTransfer()
+    const res = await call('DELETE', `/api/v4/jobs/${job.id}`, { token: sim.issueToken('px') })
+    expect(res.status).toBe(200)
+  })
+})
+
 describe('job updates', () => {
   const path = (id: string): string => `/api/v4/jobs/${id}`
 

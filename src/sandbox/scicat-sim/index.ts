@@ -2,7 +2,7 @@
 import type { RequestHandler } from 'msw'
 import { type ServedHandlers, serveHandlers } from '../msw-server.js'
 import { SimCore, systemClock } from '../sim-core.js'
-import { storeJob } from './job-create.js'
+import { storeJob } from './job-store.js'
 import { buildHandlers, type HandlerOptions } from './handlers.js'
 import { clone, ScicatModel } from './model.js'
 import { nestDefaultBody } from './respond.js'

@@ -1,8 +1,8 @@
 // POST /api/v4/jobs after the guard and the DTO: SciCat's instanceAuthorizationJobCreate and validate actions.
-import { randomUUID } from 'node:crypto'
 import type { CreateJobDto } from './dto.js'
 import { clone, type ScicatModel, type StoredDataset, type StoredUser } from './model.js'
 import { jobsError, nestError, SimHttpError } from './respond.js'
+import { storeJob } from './job-store.js'
 import type { Caller, Job, JobTypeConfig } from './types.js'
 
 const CREATE_AUTH_VALUES = [
@@ -85,7 +85,11 @@ function datasetsWithoutAccess (
     if (auth === '#datasetAccess') {
       if (plain) return owns(ownerGroup) || shares(ownerGroup) || d.isPublished
       if (jobUser && !ownerGroup) {
-        return userGroups.includes(d.ownerGroup) || d.accessGroups.some((g) => userGroups.includes(g))
+        return (
+          userGroups.includes(d.ownerGroup) ||
+          d.accessGroups.some((g) => userGroups.includes(g)) ||
+          d.isPublished
+        )
       }
       if (jobUser) {
         return (
@@ -208,46 +212,4 @@ function runValidateActions (model: ScicatModel, config: JobTypeConfig, dto: Cre
       }
     }
   }
-}
-
-export interface NewJob {
-  type: string
-  ownerGroup?: string
-  ownerUser?: string
-  contactEmail: string
-  jobParams: Record<string, unknown>
-  statusCode?: string
-  statusMessage?: string
-}
-
-/** Saves a job document with SciCat's defaults; jobParams.jobStatusMessage becomes the status. */
-export function storeJob (model: ScicatModel, caller: Caller | null, job: NewJob): Job {
-  const id = randomUUID()
-  const now = model.nowIso()
-  const by = caller?.user.username ?? 'anonymous'
-  const { jobStatusMessage, ...jobParams } = job.jobParams
-  const status = typeof jobStatusMessage === 'string' ? jobStatusMessage : undefined
-  const params = status === undefined ? job.jobParams : jobParams
-  const doc = {
-    _id: id,
-    id,
-    type: job.type,
-    ...(job.ownerGroup !== undefined && { ownerGroup: job.ownerGroup }),
-    accessGroups: [],
-    isPublished: false,
-    ...(job.ownerUser !== undefined && { ownerUser: job.ownerUser }),
-    contactEmail: job.contactEmail,
-    statusCode: status ?? job.statusCode ?? 'jobSubmitted',
-    statusMessage: status ?? job.statusMessage ?? 'Job submitted.',
-    configVersion: model.configVersion,
-    jobParams: params,
-    jobResultObject: {},
-    createdBy: by,
-    updatedBy: by,
-    createdAt: now,
-    updatedAt: now,
-    __v: 0,
-  } as Job
-  model.jobs.set(id, doc)
-  return clone(doc)
 }
