@@ -9,7 +9,7 @@ import { nestDefaultBody } from './respond.js'
 import type { Job, ScicatSimOptions, SimDataset, SimUser } from './types.js'
 
 export { DEFAULT_JOB_TYPES } from './model.js'
-export type { ScicatOperation } from './handlers.js'
+export type { HandlerOptions, ScicatOperation } from './handlers.js'
 export type { Job, JobAuth, JobTypeConfig, ScicatSimOptions, SimDataset, SimUser } from './types.js'
 
 export class ScicatSimulator {
