@@ -28,6 +28,8 @@ export interface HttpClientOptions {
   observe?: RequestObserver
   /** Connections kept per origin (default 32). */
   connections?: number
+  /** Runs each attempt; used to bound concurrency and request rate (p-queue). */
+  schedule?: <T>(attempt: () => Promise<T>) => Promise<T>
 }
 
 export interface HttpRequest {
@@ -56,6 +58,7 @@ export class HttpClient {
   private readonly agent: Agent
   private readonly policy: RetryPolicy
   private readonly observe: RequestObserver | undefined
+  private readonly schedule: <T>(attempt: () => Promise<T>) => Promise<T>
 
   constructor (options: HttpClientOptions) {
     const t = { ...defaultTimeouts, ...options.timeouts }
@@ -63,6 +66,7 @@ export class HttpClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
     this.policy = { ...defaultRetryPolicy, ...options.retry }
     this.observe = options.observe
+    this.schedule = options.schedule ?? ((attempt) => attempt())
     this.agent = new Agent({
       connect: { timeout: t.connectMs },
       headersTimeout: t.headersMs,
@@ -76,7 +80,7 @@ export class HttpClient {
   async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once<T>(req)
+        return await this.schedule(() => this.once<T>(req))
       } catch (err) {
         if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted) throw err
         const wait = retryDelay(err, attempt, this.policy)
