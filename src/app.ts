@@ -1,0 +1,97 @@
+// buildApp(config, deps): the Fastify app with every plugin and route registered explicitly; no I/O here.
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config/resolve.js'
+import { errorHandler, notFoundHandler } from './error-handler.js'
+import type { GlobusClient } from './globus/client.js'
+import type { Metrics } from './metrics.js'
+import { specDocument } from './openapi.js'
+import { docsRoutes } from './routes/docs.js'
+import { facilitiesRoutes } from './routes/facilities.js'
+import { opsRoutes } from './routes/ops.js'
+import { transferRoutes } from './routes/transfer.js'
+import type { ScicatClient } from './scicat/client.js'
+import type { ServiceToken } from './scicat/service-token.js'
+import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
+import { Tracker } from './transfers/tracker.js'
+import { TransferService } from './transfers/transfer-service.js'
+import { ProxyError } from './errors.js'
+
+export interface AppDeps {
+  globus: GlobusClient
+  scicat: ScicatClient
+  scicatServiceToken: ServiceToken
+  metrics: Metrics
+  logger: Logger
+  now?: () => number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tracker: Tracker
+    transfers: TransferService
+  }
+  interface FastifyRequest {
+    user: User
+  }
+}
+
+export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: Math.round(config.server.bodyLimitMb * 1024 * 1024),
+    trustProxy: config.server.trustProxy as boolean,
+    requestTimeout: 120_000,
+    connectionTimeout: 130_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: true } },
+  }) as unknown as FastifyInstance
+
+  const now = deps.now ?? Date.now
+  const tracker = new Tracker({ config, ...deps, now })
+  const transfers = new TransferService({ config, ...deps, tracker, now })
+  const identities = new IdentityCache(deps.scicat, config.scicat.identityCacheSeconds, now)
+  app.decorate('tracker', tracker)
+  app.decorate('transfers', transfers)
+  app.decorateRequest('user', null as unknown as User)
+
+  // An empty JSON body is "no body" (the Go service accepted POST /transfer without one).
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(body as string))
+    } catch {
+      done(new ProxyError('PROXY_VALIDATION', 'the request body is not valid JSON'), undefined)
+    }
+  })
+
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+
+  await app.register(swagger, { mode: 'static', specification: { document: specDocument as never } })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const authenticate = async (req: { headers: Record<string, string | string[] | undefined>; user: User }) => {
+    const token = tokenFrom(req.headers)
+    if (!token) {
+      throw new ProxyError('PROXY_UNAUTHENTICATED', 'missing SciCat token', {
+        details: 'send the header SciCat-API-Key: <token> or Authorization: Bearer <token>',
+      })
+    }
+    req.user = await identities.authenticate(token)
+  }
+
+  await app.register(docsRoutes)
+  await app.register(opsRoutes, { config, deps })
+  await app.register(facilitiesRoutes, { transfers, authenticate })
+  await app.register(transferRoutes, { transfers, authenticate })
+
+  app.addHook('onClose', async () => {
+    await tracker.stop()
+  })
+  return app
+}

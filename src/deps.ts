@@ -1,0 +1,72 @@
+// Builds the upstream clients once: one HttpClient per upstream, shared concurrency and Globus rate limits.
+import PQueue from 'p-queue'
+import type { Logger } from 'pino'
+import type { AppDeps } from './app.js'
+import type { Credentials } from './config/credentials.js'
+import type { Config } from './config/resolve.js'
+import { GlobusClient } from './globus/client.js'
+import { GlobusTokenProvider } from './globus/token.js'
+import { HttpClient, type Timeouts } from './http/client.js'
+import type { RetryPolicy } from './http/retry.js'
+import { Metrics } from './metrics.js'
+import { ScicatClient } from './scicat/client.js'
+import { LoginServiceToken, StaticServiceToken } from './scicat/service-token.js'
+
+export interface DepsOptions {
+  logger: Logger
+  metrics?: Metrics
+  retry?: Partial<RetryPolicy>
+  timeouts?: Partial<Timeouts>
+  now?: () => number
+}
+
+export interface Deps extends AppDeps {
+  close(): Promise<void>
+}
+
+export function createDeps (config: Config, credentials: Credentials, options: DepsOptions): Deps {
+  const metrics = options.metrics ?? new Metrics()
+  // At most task.maxConcurrency upstream calls in flight, whoever makes them.
+  const inFlight = new PQueue({ concurrency: config.task.maxConcurrency })
+  // Globus meters requests per identity, and every task shares the service's one identity.
+  const globusRate = new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000 })
+  const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
+  const scicatHttp = new HttpClient({
+    ...common,
+    service: 'scicat',
+    baseUrl: config.scicatUrl,
+    schedule: (attempt) => inFlight.add(attempt),
+  })
+  const globusSchedule = <T>(attempt: () => Promise<T>) =>
+    globusRate.add(() => inFlight.add(attempt))
+  const authHttp = new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.authUrl, schedule: globusSchedule })
+  const transferHttp =
+    config.globus.authUrl === config.globus.transferUrl
+      ? authHttp
+      : new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.transferUrl, schedule: globusSchedule })
+  const now = options.now ?? Date.now
+  const tokens = new GlobusTokenProvider(
+    authHttp,
+    credentials.globus.clientId,
+    credentials.globus.clientSecret,
+    config.globusScopes,
+    now
+  )
+  const scicatServiceToken =
+    'token' in credentials.scicat
+      ? new StaticServiceToken(credentials.scicat.token)
+      : new LoginServiceToken(scicatHttp, credentials.scicat.username, credentials.scicat.password, now)
+  return {
+    globus: new GlobusClient(transferHttp, tokens),
+    scicat: new ScicatClient(scicatHttp, scicatServiceToken),
+    scicatServiceToken,
+    metrics,
+    logger: options.logger,
+    now,
+    async close () {
+      inFlight.clear()
+      globusRate.clear()
+      await Promise.all([...new Set([scicatHttp, authHttp, transferHttp])].map((c) => c.close()))
+    },
+  }
+}

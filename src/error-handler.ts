@@ -1,0 +1,49 @@
+// One error handler: every error, from every route, becomes JSON {message, details?, code}.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { type ErrorCode, ProxyError, upstreamFailure } from './errors.js'
+import { UpstreamError } from './http/upstream-error.js'
+
+interface Body {
+  message: string
+  details?: string
+  code: ErrorCode
+  [key: string]: unknown
+}
+
+function render (err: unknown): { status: number; body: Body; retryAfter?: number } {
+  if (err instanceof UpstreamError) return render(upstreamFailure(err, `${err.service} request failed`))
+  if (err instanceof ProxyError) {
+    const body: Body = { ...err.extra, message: err.message, code: err.code }
+    if (err.details) body.details = err.details
+    return { status: err.statusCode, body, ...(err.retryAfter ? { retryAfter: err.retryAfter } : {}) }
+  }
+  const e = err as FastifyError
+  if (e.validation) {
+    const details = e.validation
+      .map((v) => `${e.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
+      .join('; ')
+    return { status: 400, body: { message: `invalid request: ${details}`, details, code: 'PROXY_VALIDATION' } }
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
+    return { status: 413, body: { message: 'the request body is too large', code: 'PROXY_BODY_TOO_LARGE' } }
+  }
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: { message: e.message, code: 'PROXY_VALIDATION' } }
+  }
+  return { status: 500, body: { message: 'internal error', code: 'PROXY_INTERNAL' } }
+}
+
+export function errorHandler (err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, retryAfter } = render(err)
+  if (status >= 500) req.log.error({ err }, body.message)
+  else req.log.info({ code: body.code, status }, body.message)
+  if (retryAfter) reply.header('retry-after', String(retryAfter))
+  reply.code(status).type('application/json; charset=utf-8').send(body)
+}
+
+export function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
+  reply
+    .code(404)
+    .type('application/json; charset=utf-8')
+    .send({ message: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'PROXY_NOT_FOUND' })
+}

@@ -1,0 +1,190 @@
+// The transfer job as SciCat stores it: status fields and jobResultObject, computed from Globus tasks.
+import type { GlobusTask } from '../globus/client.js'
+import type { Job } from '../scicat/client.js'
+
+export const transferStatuses = ['transferring', 'finished', 'failed', 'cancelled'] as const
+export type TransferStatus = (typeof transferStatuses)[number]
+export type StatusCode = 'queued' | 'submitted' | TransferStatus
+export const endedStatuses: readonly TransferStatus[] = ['finished', 'failed', 'cancelled']
+
+/** The keys the Ingestor reads are the first six; the rest are extras for operators. */
+export interface ResultObject {
+  globusTaskId: string
+  bytesTransferred: number
+  filesTransferred: number
+  filesTotal: number
+  status: TransferStatus
+  error: string
+  submissionId?: string
+  niceStatus?: string
+  bytesPerSecond?: number
+  completionTime?: string
+  archiveJobId?: string
+}
+
+export interface JobView {
+  statusCode: StatusCode
+  statusMessage: string
+  jobResultObject: ResultObject
+}
+
+/** nice_status values that will not heal by themselves: fail fast once they last too long. */
+export const fatalNiceStatuses = ['PERMISSION_DENIED', 'FILE_NOT_FOUND', 'QUOTA_EXCEEDED']
+
+export function formatBytes (n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']
+  let v = n
+  let u = 0
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000
+    u++
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`
+}
+
+export function isEnded (view: JobView): boolean {
+  return endedStatuses.includes(view.jobResultObject.status)
+}
+
+/** Queue positions are shown exactly below 10, then as 10+, 20+, ..., 100+, 200+, ... so they rarely change. */
+export function roughCount (n: number): string {
+  if (n < 10) return String(n)
+  const magnitude = 10 ** Math.floor(Math.log10(n))
+  return `${Math.floor(n / magnitude) * magnitude}+`
+}
+
+export function queuedView (submissionId: string, ahead: number, prev?: JobView): JobView {
+  return {
+    statusCode: 'queued',
+    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead`,
+    jobResultObject: {
+      ...emptyResult(submissionId),
+      ...(prev?.jobResultObject.archiveJobId ? { archiveJobId: prev.jobResultObject.archiveJobId } : {}),
+    },
+  }
+}
+
+export function emptyResult (submissionId: string): ResultObject {
+  return {
+    globusTaskId: '',
+    bytesTransferred: 0,
+    filesTransferred: 0,
+    filesTotal: 0,
+    status: 'transferring',
+    error: '',
+    submissionId,
+  }
+}
+
+export function submittedView (prev: JobView, taskId: string): JobView {
+  return {
+    statusCode: 'submitted',
+    statusMessage: `submitted to Globus as task ${taskId}`,
+    jobResultObject: { ...prev.jobResultObject, globusTaskId: taskId, status: 'transferring', error: '' },
+  }
+}
+
+function counts (prev: ResultObject, task: GlobusTask): ResultObject {
+  const result: ResultObject = {
+    ...prev,
+    globusTaskId: task.task_id,
+    bytesTransferred: task.bytes_transferred ?? prev.bytesTransferred,
+    filesTransferred: task.files_transferred ?? prev.filesTransferred,
+    filesTotal: Math.max(0, (task.files ?? 0) - (task.files_skipped ?? 0)),
+  }
+  if (task.effective_bytes_per_second !== undefined) result.bytesPerSecond = task.effective_bytes_per_second
+  if (task.nice_status && task.nice_status !== 'OK') result.niceStatus = task.nice_status
+  else delete result.niceStatus
+  return result
+}
+
+function progressLine (r: ResultObject): string {
+  const rate = r.bytesPerSecond ? `, ${formatBytes(r.bytesPerSecond)}/s` : ''
+  return `${r.filesTransferred} of ${r.filesTotal} files, ${formatBytes(r.bytesTransferred)}${rate}`
+}
+
+/** A task that has not ended: ACTIVE (possibly with trouble) or INACTIVE. */
+export function runningView (prev: JobView, task: GlobusTask): JobView {
+  const result = { ...counts(prev.jobResultObject, task), status: 'transferring' as const, error: '' }
+  const trouble = task.nice_status && !['OK', 'Queued'].includes(task.nice_status) ? task.nice_status : undefined
+  const why = task.nice_status_short_description ? ` (${task.nice_status_short_description})` : ''
+  let message = `transferring: ${progressLine(result)}`
+  if (task.status === 'INACTIVE') message = `inactive at Globus${trouble ? `: ${trouble}${why}` : ''}: ${progressLine(result)}`
+  else if (trouble) message = `transferring, Globus reports ${trouble}${why}: ${progressLine(result)}`
+  else if (task.nice_status === 'Queued') message = `waiting at Globus: ${progressLine(result)}`
+  return { statusCode: 'transferring', statusMessage: message, jobResultObject: result }
+}
+
+export function finishedView (prev: JobView, task: GlobusTask | undefined, problem?: string): JobView {
+  const result: ResultObject = {
+    ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
+    status: 'finished',
+    error: problem ?? '',
+  }
+  delete result.niceStatus
+  if (task?.completion_time) result.completionTime = task.completion_time
+  const archive = result.archiveJobId ? `; archive job ${result.archiveJobId}` : ''
+  const note = problem ? `; ${problem}` : ''
+  return {
+    statusCode: 'finished',
+    statusMessage: `finished: ${result.filesTransferred} files, ${formatBytes(result.bytesTransferred)}${archive}${note}`,
+    jobResultObject: result,
+  }
+}
+
+export function failedView (prev: JobView, error: string, task?: GlobusTask): JobView {
+  const result: ResultObject = {
+    ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
+    status: 'failed',
+    error,
+  }
+  if (task?.completion_time) result.completionTime = task.completion_time
+  return { statusCode: 'failed', statusMessage: `failed: ${error}`, jobResultObject: result }
+}
+
+export function cancelledView (prev: JobView, task?: GlobusTask): JobView {
+  const result: ResultObject = {
+    ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
+    status: 'cancelled',
+    error: '',
+  }
+  delete result.niceStatus
+  return {
+    statusCode: 'cancelled',
+    statusMessage: `cancelled after ${progressLine(result)}`,
+    jobResultObject: result,
+  }
+}
+
+export function sameView (a: JobView, b: JobView): boolean {
+  return (
+    a.statusCode === b.statusCode &&
+    a.statusMessage === b.statusMessage &&
+    JSON.stringify(sortKeys(a.jobResultObject)) === JSON.stringify(sortKeys(b.jobResultObject))
+  )
+}
+
+function sortKeys (o: object): object {
+  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : 1)))
+}
+
+/** The view stored in a SciCat job (as we wrote it, or defaults for a job we never updated). */
+export function viewOf (job: Job, submissionId: string): JobView {
+  const r = (job.jobResultObject ?? {}) as Partial<ResultObject>
+  const status = transferStatuses.includes(r.status as TransferStatus) ? (r.status as TransferStatus) : 'transferring'
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  return {
+    statusCode: job.statusCode as StatusCode,
+    statusMessage: job.statusMessage,
+    jobResultObject: {
+      ...r,
+      globusTaskId: typeof r.globusTaskId === 'string' ? r.globusTaskId : '',
+      bytesTransferred: num(r.bytesTransferred),
+      filesTransferred: num(r.filesTransferred),
+      filesTotal: num(r.filesTotal),
+      status,
+      error: typeof r.error === 'string' ? r.error : '',
+      submissionId: typeof r.submissionId === 'string' ? r.submissionId : submissionId,
+    },
+  }
+}

@@ -1,0 +1,334 @@
+// What the transfer routes do: every check before anything is created, then submission-id → job → Globus.
+import type { Logger } from 'pino'
+import type { Config, Facility } from '../config/resolve.js'
+import { ProxyError, upstreamFailure } from '../errors.js'
+import type { GlobusClient } from '../globus/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
+import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
+import { allows, hasAccess, type User } from './access.js'
+import { endedStatuses, viewOf } from './job-state.js'
+import { checkFileList, confineRendered, pathVars } from './paths.js'
+import type { Tracker } from './tracker.js'
+import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
+
+export interface TransferRequest {
+  sourceFacility: string
+  destFacility: string
+  scicatPid: string
+  collectionRootPath: string
+  autoArchive: boolean
+  fileList?: FileToTransfer[] | undefined
+  idempotencyKey?: string | undefined
+}
+
+export interface TransferStatusView {
+  jobId: string
+  status: string
+  message: string
+  globusTaskId: string
+  bytesTransferred: number
+  filesTransferred: number
+  filesTotal: number
+  sourceFacility: string
+  destFacility: string
+  createdAt: string
+  updatedAt: string
+}
+
+export interface TransferServiceDeps {
+  config: Config
+  globus: GlobusClient
+  scicat: ScicatClient
+  tracker: Tracker
+  logger: Logger
+  now?: () => number
+}
+
+/** How long a repeated Idempotency-Key is answered from memory; older keys are looked up in SciCat. */
+const idempotencyMemoryMs = 24 * 3600 * 1000
+
+export class TransferService {
+  private readonly config: Config
+  private readonly facilities: Map<string, Facility>
+  private readonly idempotent = new Map<string, { at: number; jobId: Promise<string> }>()
+  private readonly now: () => number
+  private inflight = 0
+
+  constructor (private readonly deps: TransferServiceDeps) {
+    this.config = deps.config
+    this.facilities = new Map(deps.config.facilities.map((f) => [f.name, f]))
+    this.now = deps.now ?? Date.now
+  }
+
+  /** POST /transfer. With an Idempotency-Key, a repeat by the same user returns the first jobId. */
+  async create (user: User, req: TransferRequest): Promise<{ jobId: string }> {
+    if (!req.idempotencyKey) return { jobId: await this.createNow(user, req) }
+    const key = `${user.username}\n${req.idempotencyKey}`
+    const now = this.now()
+    const known = this.idempotent.get(key)
+    if (known && now - known.at < idempotencyMemoryMs) return { jobId: await known.jobId }
+    const jobId = this.createIdempotent(user, req)
+    this.idempotent.set(key, { at: now, jobId })
+    jobId.catch(() => this.idempotent.delete(key))
+    for (const [k, v] of this.idempotent) if (now - v.at >= idempotencyMemoryMs) this.idempotent.delete(k)
+    return { jobId: await jobId }
+  }
+
+  private async createIdempotent (user: User, req: TransferRequest): Promise<string> {
+    let earlier: Job[]
+    try {
+      earlier = await this.deps.scicat.findJobs(
+        { type: this.config.scicat.jobType, ownerUser: user.username, 'jobParams.idempotencyKey': req.idempotencyKey },
+        10
+      )
+    } catch (err) {
+      throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not look up the Idempotency-Key') : err
+    }
+    return earlier[0]?.id ?? (await this.createNow(user, req))
+  }
+
+  private async createNow (user: User, req: TransferRequest): Promise<string> {
+    const src = this.facility(req.sourceFacility, 'source')
+    const dst = this.facility(req.destFacility, 'destination')
+    for (const f of [src, dst]) {
+      if (!hasAccess(user.identity, f)) {
+        throw new ProxyError('PROXY_FACILITY_ACCESS', `you have no access to facility ${f.name}`, {
+          details: `${f.accessPath} must contain "${f.accessValue}"`,
+        })
+      }
+    }
+    const dataset = await this.dataset(req.scicatPid, user)
+    if (!user.groups.includes(dataset.ownerGroup)) {
+      throw new ProxyError('PROXY_DATASET_FORBIDDEN', 'you are not a member of the dataset\'s owner group', {
+        details: `dataset ${req.scicatPid} belongs to ${dataset.ownerGroup}`,
+      })
+    }
+    if (typeof dataset.sourceFolder !== 'string' || !dataset.sourceFolder) {
+      throw new ProxyError('PROXY_PATH_INVALID', 'the dataset has no sourceFolder', { details: `dataset ${req.scicatPid}` })
+    }
+    const vars = pathVars({
+      pid: req.scicatPid,
+      sourceFolder: dataset.sourceFolder,
+      collectionRootPath: req.collectionRootPath,
+      username: user.username,
+    })
+    if (req.fileList) checkFileList(req.fileList)
+    const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
+    const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
+    this.admit()
+    this.inflight++
+    try {
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath })
+    } finally {
+      this.inflight--
+    }
+  }
+
+  private async submit (
+    user: User,
+    dataset: Dataset,
+    req: TransferRequest,
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string }
+  ): Promise<string> {
+    let submissionId: string
+    try {
+      submissionId = await this.deps.globus.getSubmissionId()
+    } catch (err) {
+      throw err instanceof UpstreamError ? upstreamFailure(err, 'Globus did not issue a submission id') : err
+    }
+    const g = this.config.globus
+    const params: TransferParams = {
+      pid: req.scicatPid,
+      sourceFacility: where.src.name,
+      destFacility: where.dst.name,
+      sourceCollection: where.src.collection,
+      destinationCollection: where.dst.collection,
+      sourcePath: where.sourcePath,
+      destinationPath: where.destinationPath,
+      ...(req.fileList ? { fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })) } : {}),
+      autoArchive: req.autoArchive,
+      globusSubmissionId: submissionId,
+      ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
+      sourceFolder: dataset.sourceFolder,
+      collectionRootPath: req.collectionRootPath,
+      verifyChecksum: g.verifyChecksum,
+      syncLevel: g.syncLevel,
+      ...(g.deadlineHours ? { deadline: new Date(this.now() + g.deadlineHours * 3600_000).toISOString() } : {}),
+    }
+    const owner = {
+      ownerGroup: dataset.ownerGroup,
+      ownerUser: user.username,
+      ...(user.email ? { contactEmail: user.email } : {}),
+    }
+    this.deps.tracker.creating.add(submissionId)
+    let job: Job
+    try {
+      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params) }, submissionId)
+    } catch (err) {
+      this.deps.tracker.creating.delete(submissionId)
+      throw err
+    }
+    const t: Transfer = {
+      jobId: job.id,
+      params,
+      owner,
+      createdAt: job.createdAt,
+      state: 'queued',
+      view: viewOf(job, submissionId),
+    }
+    const started = this.deps.tracker.startTransfer(t)
+    this.deps.tracker.creating.delete(submissionId)
+    const result = await started
+    if (result.outcome === 'rejected') {
+      const reason = result.error instanceof UpstreamError ? result.error.describe() : String(result.error)
+      throw new ProxyError('PROXY_TRANSFER_REJECTED', 'Globus refused the transfer; the job is marked failed', {
+        details: `jobId: ${job.id}; ${reason}`,
+        extra: { jobId: job.id },
+        cause: result.error,
+      })
+    }
+    this.deps.logger.info({ jobId: job.id, outcome: result.outcome, user: user.username }, 'transfer accepted')
+    return job.id
+  }
+
+  /** The job POST is not retried; when its answer is lost, the job is looked up by its submission id. */
+  private async createJob (dto: Parameters<ScicatClient['createJob']>[0], submissionId: string): Promise<Job> {
+    try {
+      return await this.deps.scicat.createJob(dto)
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err
+      if (err.transient) {
+        const where = { type: dto.type, 'jobParams.globusSubmissionId': submissionId }
+        const [found] = await this.deps.scicat.findJobs(where, 10).catch(() => [])
+        if (found) return found
+      }
+      throw upstreamFailure(err, 'SciCat could not create the transfer job')
+    }
+  }
+
+  private facility (name: string, role: 'source' | 'destination'): Facility {
+    const f = this.facilities.get(name)
+    if (!f) {
+      throw new ProxyError('PROXY_FACILITY_UNKNOWN', `unknown ${role} facility "${name}"`, {
+        details: `known facilities: ${[...this.facilities.keys()].join(', ')}`,
+      })
+    }
+    if (!allows(f, role)) {
+      throw new ProxyError('PROXY_FACILITY_DIRECTION', `facility ${name} cannot be used as ${role}`, {
+        details: `facility ${name} has direction ${f.direction}`,
+      })
+    }
+    return f
+  }
+
+  private async dataset (pid: string, user: User): Promise<Dataset> {
+    try {
+      return await this.deps.scicat.getDataset(pid, user.token)
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err
+      if (err.status === 404) throw new ProxyError('PROXY_DATASET_NOT_FOUND', `dataset ${pid} not found`, { details: err.message })
+      if (err.status === 403 || err.status === 401) {
+        throw new ProxyError('PROXY_DATASET_FORBIDDEN', `you may not read dataset ${pid}`, { details: err.message })
+      }
+      throw upstreamFailure(err, 'SciCat could not read the dataset')
+    }
+  }
+
+  /** task.queueSize > 0 bounds unfinished transfers to maxConcurrency + queueSize (DESIGN §6). */
+  private admit (): void {
+    const { queueSize, maxConcurrency, pollInterval } = this.config.task
+    if (queueSize <= 0) return
+    const limit = maxConcurrency + queueSize
+    if (this.deps.tracker.transfers.size + this.inflight >= limit) {
+      throw new ProxyError('PROXY_AT_CAPACITY', 'the service is at capacity, try again later', {
+        details: `${limit} unfinished transfers (task.maxConcurrency + task.queueSize)`,
+        retryAfter: Math.max(1, Math.ceil(pollInterval)),
+      })
+    }
+  }
+
+  /** A transfer job the caller may see: its ownerUser, or a member of its ownerGroup. */
+  private async job (user: User, jobId: string): Promise<Job> {
+    let job: Job
+    try {
+      job = await this.deps.scicat.getJob(jobId)
+    } catch (err) {
+      if (err instanceof UpstreamError && err.notFound) throw notFound(jobId)
+      throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not read the job') : err
+    }
+    if (job.type !== this.config.scicat.jobType) throw notFound(jobId)
+    if (!(job.ownerUser && job.ownerUser === user.username) && !user.groups.includes(job.ownerGroup)) {
+      throw new ProxyError('PROXY_FORBIDDEN', 'you may not see or change this transfer', {
+        details: `job ${jobId} belongs to group ${job.ownerGroup}`,
+      })
+    }
+    return job
+  }
+
+  async get (user: User, jobId: string): Promise<TransferStatusView> {
+    const job = await this.job(user, jobId)
+    const t = this.deps.tracker.transfers.get(jobId)
+    const view = t ? (t.want ?? t.view) : viewOf(job, '')
+    const r = view.jobResultObject
+    const p = job.jobParams ?? {}
+    return {
+      jobId: job.id,
+      status: r.status,
+      message: view.statusMessage,
+      globusTaskId: r.globusTaskId,
+      bytesTransferred: r.bytesTransferred,
+      filesTransferred: r.filesTransferred,
+      filesTotal: r.filesTotal,
+      sourceFacility: typeof p.sourceFacility === 'string' ? p.sourceFacility : '',
+      destFacility: typeof p.destFacility === 'string' ? p.destFacility : '',
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+    }
+  }
+
+  /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */
+  async cancel (user: User, jobId: string, remove: boolean): Promise<void> {
+    const job = await this.job(user, jobId)
+    const t = this.deps.tracker.transfers.get(jobId)
+    const status = (t ? (t.want ?? t.view) : viewOf(job, '')).jobResultObject.status
+    if (endedStatuses.includes(status)) {
+      if (!remove) {
+        throw new ProxyError('PROXY_JOB_ENDED', `the transfer has already ${status === 'finished' ? 'finished' : `ended (${status})`}`, {
+          details: `job ${jobId}`,
+        })
+      }
+    } else {
+      try {
+        await this.deps.tracker.cancel(job)
+      } catch (err) {
+        if (!(remove && err instanceof ProxyError && err.code === 'PROXY_JOB_ENDED')) throw err
+      }
+    }
+    if (!remove) return
+    try {
+      await this.deps.scicat.deleteJob(jobId)
+    } catch (err) {
+      if (!(err instanceof UpstreamError && err.notFound)) {
+        throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not delete the job') : err
+      }
+    }
+    this.deps.logger.info({ jobId, user: user.username }, 'transfer job deleted')
+  }
+
+  /** GET /facilities: whether the caller may use each facility as source and as destination. */
+  facilitiesFor (user: User): Array<{ name: string; direction: string; source: boolean; destination: boolean }> {
+    return this.config.facilities.map((f) => {
+      const access = hasAccess(user.identity, f)
+      return {
+        name: f.name,
+        direction: f.direction,
+        source: access && allows(f, 'source'),
+        destination: access && allows(f, 'destination'),
+      }
+    })
+  }
+}
+
+function notFound (jobId: string): ProxyError {
+  return new ProxyError('PROXY_JOB_NOT_FOUND', `no transfer job ${jobId}`)
+}

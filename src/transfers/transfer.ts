@@ -1,0 +1,153 @@
+// A transfer as the service tracks it, and its jobParams: everything needed to (re-)submit it.
+import type { Config } from '../config/resolve.js'
+import type { SyncLevel } from '../config/schema.js'
+import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js'
+import type { Job } from '../scicat/client.js'
+import type { JobView } from './job-state.js'
+import { joinPath, pathVars } from './paths.js'
+
+export interface FileToTransfer {
+  path: string
+  isSymlink: boolean
+}
+
+export interface TransferParams {
+  pid: string
+  sourceFacility: string
+  destFacility: string
+  sourceCollection: string
+  destinationCollection: string
+  /** Rendered and confined collection paths. */
+  sourcePath: string
+  destinationPath: string
+  fileList?: FileToTransfer[]
+  autoArchive: boolean
+  globusSubmissionId: string
+  idempotencyKey?: string
+  /** Kept so that the label renders the same on a re-submission. */
+  sourceFolder: string
+  collectionRootPath: string
+  verifyChecksum: boolean
+  syncLevel: SyncLevel
+  deadline?: string
+}
+
+export interface Owner {
+  ownerUser?: string
+  ownerGroup: string
+  contactEmail?: string
+}
+
+export type TransferState = 'queued' | 'submitting' | 'active' | 'finishing' | 'closing'
+
+export interface Transfer {
+  jobId: string
+  params: TransferParams
+  owner: Owner
+  createdAt: string
+  state: TransferState
+  /** What the SciCat job shows now (the last update that landed). */
+  view: JobView
+  /** An update that has not landed yet; sent again every cycle until it does. */
+  want?: JobView
+  /** When a fatal nice_status was first seen (fail-fast). */
+  fatalSince?: number
+  /** Failed attempts of the post-success steps. */
+  finishAttempts?: number
+  /** Consecutive cycles in which Globus did not return the task. */
+  missing?: number
+  /** The SUCCEEDED task, kept for the post-success steps. */
+  finalTask?: GlobusTask
+}
+
+export function toJobParams (p: TransferParams): Record<string, unknown> {
+  const { pid, ...rest } = p
+  return { datasetList: [{ pid, files: [] }], ...rest }
+}
+
+const str = (v: unknown): v is string => typeof v === 'string'
+
+/** Reads the jobParams this service wrote; undefined (with the reason) for anything else. */
+export function paramsOf (job: Job): { params?: TransferParams; problem?: string } {
+  const j = job.jobParams ?? {}
+  const pid = Array.isArray(j.datasetList) ? (j.datasetList[0] as { pid?: unknown } | undefined)?.pid : undefined
+  const required = [
+    'sourceFacility',
+    'destFacility',
+    'sourceCollection',
+    'destinationCollection',
+    'sourcePath',
+    'destinationPath',
+    'globusSubmissionId',
+  ] as const
+  const missing = required.filter((k) => !str(j[k]))
+  if (!str(pid)) missing.unshift('datasetList[0].pid' as never)
+  if (missing.length) return { problem: `jobParams lacks ${missing.join(', ')}` }
+  const fileList = Array.isArray(j.fileList)
+    ? (j.fileList as unknown[]).filter(
+        (f): f is FileToTransfer => typeof f === 'object' && f !== null && str((f as FileToTransfer).path)
+      )
+    : undefined
+  return {
+    params: {
+      pid: pid as string,
+      sourceFacility: j.sourceFacility as string,
+      destFacility: j.destFacility as string,
+      sourceCollection: j.sourceCollection as string,
+      destinationCollection: j.destinationCollection as string,
+      sourcePath: j.sourcePath as string,
+      destinationPath: j.destinationPath as string,
+      ...(fileList ? { fileList } : {}),
+      autoArchive: j.autoArchive !== false,
+      globusSubmissionId: j.globusSubmissionId as string,
+      ...(str(j.idempotencyKey) ? { idempotencyKey: j.idempotencyKey } : {}),
+      sourceFolder: str(j.sourceFolder) ? j.sourceFolder : '',
+      collectionRootPath: str(j.collectionRootPath) ? j.collectionRootPath : '/',
+      verifyChecksum: j.verifyChecksum !== false,
+      syncLevel: (str(j.syncLevel) ? j.syncLevel : 'none') as SyncLevel,
+      ...(str(j.deadline) ? { deadline: j.deadline } : {}),
+    },
+  }
+}
+
+/** No fileList: the whole folder, recursively; else one item per file under the two folders. */
+export function transferItems (p: TransferParams): TransferItem[] {
+  if (!p.fileList) return [{ sourcePath: p.sourcePath, destinationPath: p.destinationPath, recursive: true }]
+  return p.fileList.map((f) => ({
+    sourcePath: joinPath(p.sourcePath, f.path),
+    destinationPath: joinPath(p.destinationPath, f.path),
+    ...(f.isSymlink ? { symlink: true } : {}),
+  }))
+}
+
+/** Globus labels: at most 128 characters, no line breaks, no surrounding whitespace. */
+export function cleanLabel (label: string): string {
+  return label.replace(/[\r\n]+/g, ' ').trim().slice(0, 128).trim()
+}
+
+export function transferSpec (t: Transfer, config: Config): TransferSpec {
+  const p = t.params
+  let label: string
+  try {
+    const vars = pathVars({
+      pid: p.pid,
+      sourceFolder: p.sourceFolder,
+      collectionRootPath: p.collectionRootPath,
+      username: t.owner.ownerUser ?? '',
+    })
+    label = config.globus.label.render({ ...vars, JobId: t.jobId })
+  } catch {
+    // an adopted job whose folder no longer fits the root: the label still names the job
+    label = `SciCat job ${t.jobId}`
+  }
+  return {
+    submissionId: p.globusSubmissionId,
+    sourceCollection: p.sourceCollection,
+    destinationCollection: p.destinationCollection,
+    label: cleanLabel(label),
+    items: transferItems(p),
+    verifyChecksum: p.verifyChecksum,
+    syncLevel: p.syncLevel,
+    ...(p.deadline ? { deadline: p.deadline } : {}),
+  }
+}
