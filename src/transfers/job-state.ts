@@ -106,6 +106,11 @@ function progressLine (r: ResultObject): string {
 /** A task that has not ended: ACTIVE (possibly with trouble) or INACTIVE. */
 export function runningView (prev: JobView, task: GlobusTask): JobView {
   const result = { ...counts(prev.jobResultObject, task), status: 'transferring' as const, error: '' }
+  // Globus's rate is an average over the task's life and keeps falling while nothing moves:
+  // a stalled transfer shows no rate, so that it costs one update and then none (DESIGN §6).
+  if (result.bytesTransferred === prev.jobResultObject.bytesTransferred && result.bytesPerSecond !== undefined) {
+    result.bytesPerSecond = 0
+  }
   const trouble = task.nice_status && !['OK', 'Queued'].includes(task.nice_status) ? task.nice_status : undefined
   const why = task.nice_status_short_description ? ` (${task.nice_status_short_description})` : ''
   let message = `transferring: ${progressLine(result)}`
