@@ -92,5 +92,6 @@ export function addDatasets (world: World, n: number, bytes: number, prefix = 's
 export function yaml (sections: Record<string, Record<string, unknown>>): string {
   const section = ([name, keys]: [string, Record<string, unknown>]) =>
     `${name}:\n${Object.entries(keys).map(([k, v]) => `  ${k}: ${String(v)}`).join('\n')}`
-  return `\n${Object.entries(sections).map(section).join('\n')}\n`
+  const present = Object.entries(sections).filter(([, keys]) => Object.keys(keys).length > 0)
+  return `\n${present.map(section).join('\n')}\n`
 }
