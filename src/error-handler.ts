@@ -10,6 +10,18 @@ interface Body {
   [key: string]: unknown
 }
 
+type Violation = NonNullable<FastifyError['validation']>[number]
+
+/** "body.fileList.0 must NOT have additional property \"size\"": where, what, and the offending key. */
+function describeViolation (context: string, v: Violation): string {
+  const where = `${context}${v.instancePath.replaceAll('/', '.')}`
+  const extra = (v.params as { additionalProperty?: unknown }).additionalProperty
+  if (v.keyword === 'additionalProperties' && typeof extra === 'string') {
+    return `${where} must NOT have additional property ${JSON.stringify(extra)}`
+  }
+  return `${where} ${v.message ?? 'is invalid'}`
+}
+
 function render (err: unknown): { status: number; body: Body; retryAfter?: number } {
   if (err instanceof UpstreamError) return render(upstreamFailure(err, `${err.service} request failed`))
   if (err instanceof ProxyError) {
@@ -19,9 +31,7 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
   }
   const e = err as FastifyError
   if (e.validation) {
-    const details = e.validation
-      .map((v) => `${e.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
-      .join('; ')
+    const details = e.validation.map((v) => describeViolation(e.validationContext ?? 'request', v)).join('; ')
     return { status: 400, body: { message: `invalid request: ${details}`, details, code: 'PROXY_VALIDATION' } }
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {

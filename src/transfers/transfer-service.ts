@@ -88,8 +88,16 @@ export class TransferService {
   }
 
   private async createNow (user: User, req: TransferRequest): Promise<string> {
+    // both names first (400), then both directions (403)
     const src = this.facility(req.sourceFacility, 'source')
     const dst = this.facility(req.destFacility, 'destination')
+    for (const [f, role] of [[src, 'source'], [dst, 'destination']] as const) {
+      if (!allows(f, role)) {
+        throw new ProxyError('PROXY_FACILITY_DIRECTION', `facility ${f.name} cannot be used as ${role}`, {
+          details: `facility ${f.name} has direction ${f.direction}`,
+        })
+      }
+    }
     for (const f of [src, dst]) {
       if (!hasAccess(user.identity, f)) {
         throw new ProxyError('PROXY_FACILITY_ACCESS', `you have no access to facility ${f.name}`, {
@@ -206,16 +214,12 @@ export class TransferService {
     }
   }
 
+  /** The facility of that name (400 when unknown); its direction is checked by the caller. */
   private facility (name: string, role: 'source' | 'destination'): Facility {
     const f = this.facilities.get(name)
     if (!f) {
       throw new ProxyError('PROXY_FACILITY_UNKNOWN', `unknown ${role} facility "${name}"`, {
         details: `known facilities: ${[...this.facilities.keys()].join(', ')}`,
-      })
-    }
-    if (!allows(f, role)) {
-      throw new ProxyError('PROXY_FACILITY_DIRECTION', `facility ${name} cannot be used as ${role}`, {
-        details: `facility ${name} has direction ${f.direction}`,
       })
     }
     return f
