@@ -53,6 +53,13 @@ export class Tracker {
   private readonly active = new Set<string>()
   /** Submission ids of jobs a request is creating right now: discovery leaves them alone. */
   readonly creating = new Set<string>()
+  /** Jobs a DELETE is cancelling right now: discovery leaves them alone too. */
+  private readonly cancelling = new Set<string>()
+  /**
+   * One set per discovery reading SciCat: jobs this process ends meanwhile, which the list
+   * it gets back may still show unfinished (adopting them again would revive them).
+   */
+  private readonly endedWhileDiscovering = new Set<Set<string>>()
   private readonly submissions = new Map<string, Promise<SubmitOutcome>>()
   private readonly skipped = new Set<string>()
   private readonly writer: JobWriter
@@ -133,14 +140,21 @@ export class Tracker {
   /** Lists unfinished transfer jobs in SciCat and adopts those this process does not follow yet. */
   async discover (): Promise<number> {
     this.lastDiscovery = this.now()
-    const jobs = await this.deps.scicat.findJobs({
-      type: this.deps.config.scicat.jobType,
-      'jobResultObject.status': { $nin: endedStatuses },
-    })
+    const ended = new Set<string>()
+    this.endedWhileDiscovering.add(ended)
+    let jobs: Job[]
+    try {
+      jobs = await this.deps.scicat.findJobs({
+        type: this.deps.config.scicat.jobType,
+        'jobResultObject.status': { $nin: endedStatuses },
+      })
+    } finally {
+      this.endedWhileDiscovering.delete(ended)
+    }
     jobs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
     let adopted = 0
     for (const job of jobs) {
-      if (this.transfers.has(job.id) || this.skipped.has(job.id)) continue
+      if (this.transfers.has(job.id) || this.skipped.has(job.id) || this.cancelling.has(job.id) || ended.has(job.id)) continue
       const { params, problem } = paramsOf(job)
       if (!params) {
         this.skipped.add(job.id)
@@ -317,6 +331,7 @@ export class Tracker {
   }
 
   private forget (t: Transfer, status?: string): void {
+    this.noteEnded(t.jobId)
     this.transfers.delete(t.jobId)
     this.active.delete(t.jobId)
     const i = this.queue.indexOf(t.jobId)
@@ -342,6 +357,19 @@ export class Tracker {
    * restart): cancels the Globus task, then records `cancelled` in the job.
    */
   async cancel (job: Job): Promise<void> {
+    this.cancelling.add(job.id)
+    try {
+      await this.cancelNow(job)
+    } finally {
+      this.cancelling.delete(job.id)
+    }
+  }
+
+  private noteEnded (jobId: string): void {
+    for (const ended of this.endedWhileDiscovering) ended.add(jobId)
+  }
+
+  private async cancelNow (job: Job): Promise<void> {
     await this.submissions.get(job.id)
     const t = this.transfers.get(job.id)
     if (t && (t.state === 'finishing' || t.state === 'closing')) {
@@ -378,7 +406,10 @@ export class Tracker {
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not record the cancellation') : err
     }
     if (t) this.forget(t, 'cancelled')
-    else this.deps.metrics.transfersEnded.inc({ status: 'cancelled' })
+    else {
+      this.noteEnded(job.id)
+      this.deps.metrics.transfersEnded.inc({ status: 'cancelled' })
+    }
   }
 
   private updateGauges (): void {
