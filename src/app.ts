@@ -1,7 +1,7 @@
 // buildApp(config, deps): the Fastify app with every plugin and route registered explicitly; no I/O here.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
 import { errorHandler, notFoundHandler } from './error-handler.js'
@@ -28,10 +28,19 @@ export interface AppDeps {
   now?: () => number
 }
 
+/** One registered route, as the contract test compares it with openapi.yaml. */
+export interface RegisteredRoute {
+  method: string
+  url: string
+  schema: (FastifySchema & { hide?: boolean }) | undefined
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     tracker: Tracker
     transfers: TransferService
+    /** Every route registered on the app (HEAD twins included), in registration order. */
+    registeredRoutes: readonly RegisteredRoute[]
   }
   interface FastifyRequest {
     user: User
@@ -57,6 +66,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   app.decorate('tracker', tracker)
   app.decorate('transfers', transfers)
   app.decorateRequest('user', null as unknown as User)
+  const routes: RegisteredRoute[] = []
+  app.decorate('registeredRoutes', routes)
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema })
+  })
 
   // An empty JSON body is "no body" (the Go service accepted POST /transfer without one).
   app.removeContentTypeParser('application/json')
