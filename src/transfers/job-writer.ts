@@ -8,6 +8,8 @@ import type { Transfer } from './transfer.js'
 
 export class JobWriter {
   private readonly gone = new WeakSet<Transfer>()
+  /** The last PATCH made per job: the next one waits for it, so they land in the order they were made. */
+  private readonly writing = new Map<string, Promise<void>>()
 
   constructor (
     private readonly scicat: ScicatClient,
@@ -37,8 +39,23 @@ export class JobWriter {
     }
   }
 
-  /** One PATCH with both status fields and the whole jobResultObject (SciCat replaces it); throws on failure. */
+  /**
+   * One PATCH with both status fields and the whole jobResultObject (SciCat replaces it); throws on
+   * failure. A job's PATCHes go one at a time: a slow one (e.g. "queued", retried) must not land
+   * after a later one ("submitted") and hide the task id.
+   */
   async write (target: { jobId: string; view: JobView }, view: JobView): Promise<void> {
+    const previous = this.writing.get(target.jobId)
+    const mine = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() => this.send(target, view))
+    this.writing.set(target.jobId, mine)
+    try {
+      await mine
+    } finally {
+      if (this.writing.get(target.jobId) === mine) this.writing.delete(target.jobId)
+    }
+  }
+
+  private async send (target: { jobId: string; view: JobView }, view: JobView): Promise<void> {
     try {
       await this.scicat.updateJob(target.jobId, {
         statusCode: view.statusCode,

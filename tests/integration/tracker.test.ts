@@ -156,3 +156,28 @@ describe('Globus capacity queue', () => {
     for (const id of jobIds) expect(tasksForSubmission(world, submissionIdOf(world, id))).toHaveLength(1)
   })
 })
+
+describe('job updates', () => {
+  it('PATCHes of one job land in the order they were made: a slow "queued" cannot overwrite "submitted"', async () => {
+    setup = await startAll({}, yaml({ globus: { maxActiveTasks: 1, maxRequestsPerSecond: 1000 } }))
+    const { world, proxy, clock } = setup
+    const first = await startTransfer(proxy, world, world.datasets[0]!.pid)
+    clock.advance(5000)
+    expect(world.globus.isFinished(resultOf(world, first).globusTaskId)).toBe(true)
+
+    // the second request waits for the slot; SciCat is slow to store its "queued"
+    world.scicat.core.resetCounts()
+    world.scicat.core.inject('updateJob', { latencyMs: 500 })
+    const posting = startTransfer(proxy, world, world.datasets[1]!.pid)
+    while (world.scicat.core.count('updateJob') === 0) await new Promise((resolve) => setImmediate(resolve))
+    // meanwhile a cycle frees the slot and submits it
+    await proxy.app.tracker.runCycle()
+    const second = await posting
+    await proxy.app.tracker.runCycle()
+    const taskId = world.globus.taskIdForSubmission(submissionIdOf(world, second))
+    expect(taskId).toBeDefined()
+    expect(resultOf(world, second).globusTaskId).toBe(taskId)
+    expect(jobOf(world, second).statusCode).not.toBe('queued')
+    await cyclesUntil(setup, () => jobOf(world, second).statusCode === 'finished', { stepMs: 1000, max: 20 })
+  })
+})
