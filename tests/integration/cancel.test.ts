@@ -117,6 +117,26 @@ describe('DELETE /transfer/{jobId}', () => {
     expect(s.world.globus.taskIdForSubmission(submissionIdOf(s.world, queued))).toBeUndefined()
   })
 
+  it('cancels a queued transfer while the tracker is submitting it: the new Globus task is cancelled', async () => {
+    const s = await start(extra(1))
+    const first = await startTransfer(s.proxy, s.world, s.world.datasets[0]!.pid)
+    const second = await startTransfer(s.proxy, s.world, s.world.datasets[1]!.pid)
+    for (let i = 0; i < 1000 && !s.world.globus.isFinished(resultOf(s.world, first).globusTaskId); i++) s.clock.advance(1000)
+    // the cycle frees the slot and submits the second transfer, which Globus takes its time to accept
+    s.world.globus.core.resetCounts()
+    s.world.globus.core.inject('transfer', { latencyMs: 300 })
+    const cycling = s.proxy.app.tracker.runCycle()
+    while (s.world.globus.core.count('transfer') === 0) await new Promise((resolve) => setImmediate(resolve))
+    expect((await cancelTransfer(s.proxy, s.world, second)).statusCode).toBe(200)
+    await cycling
+    const taskId = s.world.globus.taskIdForSubmission(submissionIdOf(s.world, second))!
+    expect(taskId).toBeDefined()
+    expectCancelledAtGlobus(s.world, taskId)
+    expect(jobOf(s.world, second)).toMatchObject({ statusCode: 'cancelled', jobResultObject: { status: 'cancelled', globusTaskId: taskId } })
+    await expectLeftAlone(s, second)
+    expect(s.world.globus.unfinishedCount()).toBe(0)
+  })
+
   it('delete=true cancels the Globus task and deletes the SciCat job', async () => {
     const s = await start()
     const jobId = await startTransfer(s.proxy, s.world, s.world.datasets[0]!.pid)
