@@ -158,6 +158,36 @@ describe('transient upstream errors are never terminal', () => {
   })
 })
 
+describe('expired credentials that cannot be renewed for a while', () => {
+  it('a failing SciCat login or Globus token request delays the updates and ends nothing', async () => {
+    setup = await startAll(
+      { globus: { bytesPerSecond: 10_000, tokenLifetimeSeconds: 120 }, scicat: { jwtExpiresInSeconds: 120 } },
+      yaml({ globus: { maxRequestsPerSecond: 1000 } })
+    )
+    const s = setup
+    const { world } = s
+    const jobId = await startTransfer(s.proxy, world, world.datasets[0]!.pid)
+    await cycle(s)
+    const before = jobOf(world, jobId)
+    // both tokens have expired (and Globus has finished meanwhile): renewing the Globus token
+    // fails for two cycles (6 tries each), then the SciCat login for two more (no discovery is due)
+    s.clock.advance(250_000)
+    world.globus.core.inject('token', { status: 503, times: 12 })
+    world.scicat.core.inject('login', { status: 503, times: 12 })
+    world.globus.core.resetCounts()
+    world.scicat.core.resetCounts()
+    for (let i = 0; i < 4; i++) {
+      await cycle(s)
+      expect(jobOf(world, jobId)).toEqual(before)
+    }
+    expect(world.globus.core.count('token')).toBe(13)
+    expect(world.scicat.core.count('login')).toBe(12)
+    expect(world.globus.core.count('task_list')).toBe(1)
+    await cyclesUntil(s, () => jobOf(world, jobId).statusCode === 'finished', { stepMs: 5000, max: 40 })
+    expect(resultOf(world, jobId)).toMatchObject({ status: 'finished', error: '' })
+  })
+})
+
 describe('after Globus SUCCEEDED', () => {
   it('retries marking the dataset archivable on later cycles; the job is finished only once it worked', async () => {
     const { s, world, jobId, taskId } = await slowTransfer()
