@@ -226,8 +226,13 @@ export class TransferService {
   }
 
   private async dataset (pid: string, user: User): Promise<Dataset> {
+    // as a URL segment "." or ".." is resolved away: SciCat would read /api/v3/datasets/, its dataset list
+    if (pid === '.' || pid === '..') {
+      throw new ProxyError('PROXY_DATASET_NOT_FOUND', `dataset ${pid} not found`, { details: 'not a dataset PID' })
+    }
+    let dataset: unknown
     try {
-      return await this.deps.scicat.getDataset(pid, user.token)
+      dataset = await this.deps.scicat.getDataset(pid, user.token)
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err
       if (err.status === 404) throw new ProxyError('PROXY_DATASET_NOT_FOUND', `dataset ${pid} not found`, { details: err.message })
@@ -236,6 +241,14 @@ export class TransferService {
       }
       throw upstreamFailure(err, 'SciCat could not read the dataset')
     }
+    // anything but the dataset asked for (a list, another dataset) must not decide what is transferred
+    const answered = typeof dataset === 'object' && dataset !== null && !Array.isArray(dataset) ? (dataset as Dataset) : undefined
+    if (answered?.pid !== pid) {
+      throw new ProxyError('PROXY_UPSTREAM_SCICAT', 'SciCat did not answer with the dataset', {
+        details: `GET dataset ${pid} answered ${answered ? `pid ${JSON.stringify(answered.pid)}` : Array.isArray(dataset) ? 'a list' : 'no object'}`,
+      })
+    }
+    return answered
   }
 
   /** task.queueSize > 0 bounds unfinished transfers to maxConcurrency + queueSize (DESIGN §6). */

@@ -88,6 +88,11 @@ describe('GET /transfer/{scicatJobId}', () => {
     const archive = world.scicat.insertJob({ type: 'archive', ownerGroup: 'p12345', ownerUser: 'alice' })
     expectError(await request(s, 'GET', `/transfer/${archive.id}`, world.tokens.alice), 404, 'PROXY_JOB_NOT_FOUND')
     expectError(await request(s, 'GET', `/transfer/${jobId}`, undefined), 401, 'PROXY_UNAUTHENTICATED')
+    // an empty id would read SciCat's job list
+    const reads = world.scicat.core.count('getJob')
+    expectError(await request(s, 'GET', '/transfer/', world.tokens.alice), 400, 'PROXY_VALIDATION')
+    expectError(await request(s, 'DELETE', '/transfer/?delete=true', world.tokens.alice), 400, 'PROXY_VALIDATION')
+    expect(world.scicat.core.count('getJob')).toBe(reads)
   })
 })
 

@@ -132,6 +132,32 @@ describe('POST /transfer refusals with the seeded world', () => {
       const body = expectRefused(setup, await post(setup, '20.500.12345/no-such-dataset'), 404, 'PROXY_DATASET_NOT_FOUND')
       expect(body.message).toContain('20.500.12345/no-such-dataset')
     })
+
+    it('refuses an empty PID with 400 and the PIDs "." and ".." with 404, without reading SciCat\'s dataset list', async () => {
+      const reads = setup.world.scicat.core.count('getDataset')
+      const empty = expectRefused(setup, await post(setup, pid, { query: { scicatPid: '' } }), 400, 'PROXY_VALIDATION')
+      expect(empty.details).toContain('scicatPid')
+      for (const dots of ['.', '..']) {
+        expectRefused(setup, await post(setup, dots), 404, 'PROXY_DATASET_NOT_FOUND')
+      }
+      expect(setup.world.scicat.core.count('getDataset')).toBe(reads)
+    })
+
+    it('answers 502 when SciCat answers the dataset read with anything but that dataset', async () => {
+      // what SciCat's dataset list endpoint would answer
+      setup.world.scicat.core.inject('getDataset', {
+        status: 200,
+        body: [{ pid: '20.500.12345/sandbox-2', ownerGroup: 'p12345', sourceFolder: '/data/p12345/sandbox-2' }],
+      })
+      const list = expectRefused(setup, await post(setup, pid), 502, 'PROXY_UPSTREAM_SCICAT')
+      expect(list.details).toContain('a list')
+      setup.world.scicat.core.inject('getDataset', {
+        status: 200,
+        body: { pid: '20.500.12345/sandbox-2', ownerGroup: 'p12345', sourceFolder: '/data/p12345/sandbox-2' },
+      })
+      const other = expectRefused(setup, await post(setup, pid), 502, 'PROXY_UPSTREAM_SCICAT')
+      expect(other.details).toContain('20.500.12345/sandbox-2')
+    })
   })
 
   describe('paths', () => {
