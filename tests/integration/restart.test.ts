@@ -87,7 +87,11 @@ describe('restart', () => {
     let s = await start({ datasets: 0, globus: { bytesPerSecond: 10_000 } }, extra)
     const pids = addDatasets(s.world, 5, 50_000)
     const jobIds: string[] = []
-    for (const pid of pids) jobIds.push(await startTransfer(s.proxy, s.world, pid))
+    // the last one without an archive job: a restart must not turn autoArchive on
+    for (const pid of pids) {
+      const query = pid === pids[4] ? { autoArchive: 'false' } : {}
+      jobIds.push(await startTransfer(s.proxy, s.world, pid, { query }))
+    }
     s.clock.advance(1000)
     await s.proxy.app.tracker.runCycle()
     expect(jobIds.map((id) => jobOf(s.world, id).statusCode)).toEqual(['transferring', 'transferring', 'queued', 'queued', 'queued'])
@@ -101,7 +105,24 @@ describe('restart', () => {
     expect(s.world.globus.tasks()).toHaveLength(5)
     for (const id of jobIds) expect(tasksForSubmission(s.world, submissionIdOf(s.world, id))).toHaveLength(1)
     expect(globusSubmissionOrder(s.world, jobIds)).toEqual(jobIds)
-    expect(archiveJobs(s.world)).toHaveLength(5)
+    // archive jobs made by the new process still know the user (W3: Go lost ownerUser and contactEmail)
+    const archives = archiveJobs(s.world)
+    expect(archives.map((j) => j.jobParams.transferJobId)).toEqual(expect.arrayContaining(jobIds.slice(0, 4)))
+    expect(archives).toHaveLength(4)
+    for (const a of archives) expect(a).toMatchObject({ ownerUser: 'alice', ownerGroup: 'p12345', contactEmail: 'alice@example.org' })
+  })
+
+  it('shutdown sends the updates that have not landed yet', async () => {
+    const extra = yaml({ globus: fast })
+    const s = await start({}, extra)
+    const jobId = await startTransfer(s.proxy, s.world, s.world.datasets[0]!.pid)
+    await advanceUntilGlobusDone(s.world, s.clock, resultOf(s.world, jobId).globusTaskId)
+    s.world.scicat.core.inject('updateJob', { status: 503, times: 6 })
+    await s.proxy.app.tracker.runCycle()
+    expect(jobOf(s.world, jobId).statusCode).toBe('submitted')
+    await s.proxy.close()
+    proxy = undefined
+    expect(jobOf(s.world, jobId).statusCode).toBe('finished')
   })
 
   it('a job whose submission never reached Globus before the restart is submitted exactly once', async () => {
