@@ -89,7 +89,7 @@ describe('restart', () => {
     const jobIds: string[] = []
     // the last one without an archive job: a restart must not turn autoArchive on
     for (const pid of pids) {
-      const query = pid === pids[4] ? { autoArchive: 'false' } : {}
+      const query: Record<string, string> = pid === pids[4] ? { autoArchive: 'false' } : {}
       jobIds.push(await startTransfer(s.proxy, s.world, pid, { query }))
     }
     s.clock.advance(1000)
