@@ -150,6 +150,23 @@ describe('DELETE /transfer/{jobId}', () => {
     expect(s.world.scicat.job(jobId)).toBeUndefined()
   })
 
+  it('touches only transfer jobs the caller may see: another type is 404, another group 403 (nothing cancelled or deleted)', async () => {
+    const s = await start()
+    const jobId = await startTransfer(s.proxy, s.world, s.world.datasets[0]!.pid)
+    const taskId = resultOf(s.world, jobId).globusTaskId
+    const other = s.world.scicat.insertJob({ type: 'archive', ownerGroup: 'p12345', ownerUser: 'alice' })
+    for (const remove of [false, true]) {
+      const res = await cancelTransfer(s.proxy, s.world, other.id, remove)
+      expect(res.statusCode).toBe(404)
+      expect(res.json()).toMatchObject({ message: expect.any(String) })
+      expect(s.world.scicat.job(other.id)).toBeDefined()
+      expect((await cancelTransfer(s.proxy, s.world, jobId, remove, s.world.tokens.bob)).statusCode).toBe(403)
+    }
+    expect((await cancelTransfer(s.proxy, s.world, 'no-such-job')).statusCode).toBe(404)
+    expect(s.world.globus.task(taskId)!.status).toBe('ACTIVE')
+    expect(jobOf(s.world, jobId).statusCode).toBe('submitted')
+  })
+
   it('answers 409 for a finished, failed or cancelled transfer; with delete=true such a job is deleted', async () => {
     const s = await start()
     const pids = addDatasets(s.world, 3, 1000, 'ended')
