@@ -270,6 +270,13 @@ describe('POST /transfer refusals with the seeded world', () => {
       )
     })
 
+    it('refuses an expired token with 401 (the Go service answered 500 with an empty body)', async () => {
+      const token = setup.world.scicat.issueToken('alice', { expiresInSeconds: 60 })
+      setup.clock.advance(61_000)
+      const body = expectRefused(setup, await post(setup, pid, { token }), 401, 'PROXY_UNAUTHENTICATED')
+      expect(body.message).toMatch(/invalid|expired/)
+    })
+
     it('refuses a token whose identity SciCat answers with 200 and an empty body with 401', async () => {
       setup.world.scicat.addUser({ username: 'ghost', email: 'ghost@example.org', groups: ['p12345', 'PSI', 'CSCS'], noIdentity: true })
       const token = setup.world.scicat.issueToken('ghost')
