@@ -10,7 +10,7 @@ interface CachedToken {
 export class GlobusTokenProvider {
   private scopes: string[]
   private cached: CachedToken | undefined
-  private inflight: Promise<string> | undefined
+  private inflight: { generation: number; promise: Promise<string> } | undefined
   /** Bumped whenever the scopes change, so a fetch started before does not overwrite the cache. */
   private generation = 0
 
@@ -31,10 +31,14 @@ export class GlobusTokenProvider {
   /** A valid token; at most one token request is in flight however many callers wait. */
   async token (): Promise<string> {
     if (this.cached && this.now() < this.cached.renewAt) return this.cached.token
-    this.inflight ??= this.fetch().finally(() => {
-      this.inflight = undefined
-    })
-    return this.inflight
+    // A fetch started before addScopes() would bring a token without the scopes just added
+    if (this.inflight?.generation !== this.generation) {
+      const promise: Promise<string> = this.fetch().finally(() => {
+        if (this.inflight?.promise === promise) this.inflight = undefined
+      })
+      this.inflight = { generation: this.generation, promise }
+    }
+    return this.inflight.promise
   }
 
   /** Drops `token` after a 401, unless a newer one has replaced it already. */
