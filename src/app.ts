@@ -55,7 +55,8 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     requestTimeout: 120_000,
     connectionTimeout: 130_000,
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has no `code`: the onRequest hook below answers instead
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: true } },
   }) as unknown as FastifyInstance
 
@@ -85,6 +86,17 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
 
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+
+  // Requests that still arrive on open keep-alive connections while the app closes.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new ProxyError('PROXY_SHUTTING_DOWN', 'the service is shutting down, try again', { retryAfter: 5 })
+    }
+  })
 
   await app.register(swagger, { mode: 'static', specification: { document: specDocument as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
