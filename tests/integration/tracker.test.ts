@@ -72,7 +72,7 @@ describe('tracker at scale', () => {
     await proxy.app.tracker.runCycle()
     expect(world.globus.core.count('task_list')).toBe(0)
     expect(world.scicat.core.count('updateJob')).toBe(0)
-  })
+  }, 60_000)
 })
 
 describe('Globus capacity queue', () => {
@@ -121,7 +121,7 @@ describe('Globus capacity queue', () => {
 
   it('keeps a submission Globus refuses for load (503, too many pending tasks) queued and submits it later', async () => {
     // the service allows 5 tasks, but Globus holds only 2 pending tasks for the identity
-    setup = await startAll({ globus: { bytesPerSecond: 1_000_000, maxPendingTasks: 2 } }, yaml({ globus: { maxActiveTasks: 5 } }))
+    setup = await startAll({ globus: { bytesPerSecond: 1_000_000, maxPendingTasks: 2 } }, yaml({ globus: { maxActiveTasks: 5, maxRequestsPerSecond: 1000 } }))
     const { world, proxy } = setup
     const pids = addDatasets(world, 4, 1_000_000, 'load')
 
