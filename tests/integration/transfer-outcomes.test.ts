@@ -102,6 +102,20 @@ describe('Globus outcomes', () => {
     expect(world.globus.core.count('cancel')).toBe(1)
   })
 
+  it('a dataset folder missing at the source (FILE_NOT_FOUND) fails the job once it lasted past the limit', async () => {
+    setup = await startAll({}, yaml({ task: { failFastAfterSeconds: 30 }, globus: { maxRequestsPerSecond: 1000 } }))
+    const s = setup
+    s.world.scicat.addDataset({ pid: '20.500.12345/missing', ownerGroup: 'p12345', sourceFolder: '/data/p12345/missing' })
+    const jobId = await startTransfer(s.proxy, s.world, '20.500.12345/missing')
+    const taskId = resultOf(s.world, jobId).globusTaskId
+    await cycle(s)
+    expect(jobOf(s.world, jobId).statusCode).toBe('transferring')
+    expect(jobOf(s.world, jobId).statusMessage).toContain('FILE_NOT_FOUND')
+    await cyclesUntil(s, () => jobOf(s.world, jobId).statusCode === 'failed', { stepMs: 10_000, max: 5 })
+    expect(resultOf(s.world, jobId).error).toContain('FILE_NOT_FOUND')
+    expect(s.world.globus.task(taskId)!.fatal_error).toMatchObject({ code: 'CANCELED' })
+  })
+
   it('CONNECT_FAILED is not fatal: the transfer waits it out however long it lasts', async () => {
     const { s, world, jobId, taskId } = await slowTransfer({ failFastAfterSeconds: 30 })
     await cycle(s)
