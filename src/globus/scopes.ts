@@ -1,12 +1,12 @@
 // Globus scope strings: split into base scope and dependent scopes, and merge several into one request.
 
-interface ParsedScope {
+export interface ParsedScope {
   base: string
   deps: string[]
 }
 
-/** Splits at whitespace that is not inside brackets. */
-function splitTopLevel (s: string): string[] {
+/** Splits a scope string at whitespace that is not inside brackets. */
+export function splitScopes (s: string): string[] {
   const out: string[] = []
   let depth = 0
   let cur = ''
@@ -22,10 +22,11 @@ function splitTopLevel (s: string): string[] {
   return out
 }
 
-function parseScope (scope: string): ParsedScope {
+/** `base[dep1 dep2]` → base and its dependent scopes (as written, `*` markers kept). */
+export function parseScope (scope: string): ParsedScope {
   const open = scope.indexOf('[')
   if (open === -1 || !scope.endsWith(']')) return { base: scope, deps: [] }
-  return { base: scope.slice(0, open), deps: splitTopLevel(scope.slice(open + 1, -1)) }
+  return { base: scope.slice(0, open), deps: splitScopes(scope.slice(open + 1, -1)) }
 }
 
 /**
@@ -35,7 +36,7 @@ function parseScope (scope: string): ParsedScope {
 export function mergeScopes (scopes: Iterable<string>): string[] {
   const merged = new Map<string, string[]>()
   for (const entry of scopes) {
-    for (const scope of splitTopLevel(entry)) {
+    for (const scope of splitScopes(entry)) {
       const { base, deps } = parseScope(scope)
       const list = merged.get(base) ?? []
       for (const d of deps) if (!list.includes(d)) list.push(d)

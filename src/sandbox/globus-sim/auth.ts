@@ -1,5 +1,6 @@
 // Simulated Globus Auth: client-credentials tokens, their scopes and their validity.
 import { randomBytes } from 'node:crypto'
+import { parseScope, splitScopes } from '../../globus/scopes.js'
 import type { Clock } from '../sim-core.js'
 import type { IssuedToken } from './types.js'
 
@@ -9,34 +10,12 @@ export function dataAccessScope (collection: string): string {
   return `https://auth.globus.org/scopes/${collection}/data_access`
 }
 
-/** Splits a scope string at whitespace outside brackets. */
-function splitTopLevel (s: string): string[] {
-  const out: string[] = []
-  let depth = 0
-  let cur = ''
-  for (const c of s) {
-    if (c === '[') depth++
-    else if (c === ']') depth = Math.max(0, depth - 1)
-    if (/\s/.test(c) && depth === 0) {
-      if (cur) out.push(cur)
-      cur = ''
-    } else cur += c
-  }
-  if (cur) out.push(cur)
-  return out
-}
-
 /** Top-level scopes of a scope string, each with its dependent scopes (`*` optional marker removed). */
 export function parseScopes (scope: string): Map<string, string[]> {
   const result = new Map<string, string[]>()
-  for (const entry of splitTopLevel(scope)) {
-    const open = entry.indexOf('[')
-    const base = open === -1 ? entry : entry.slice(0, open)
-    const deps =
-      open === -1 || !entry.endsWith(']')
-        ? []
-        : splitTopLevel(entry.slice(open + 1, -1)).map((d) => d.replace(/^\*/, ''))
-    result.set(base, [...(result.get(base) ?? []), ...deps])
+  for (const entry of splitScopes(scope)) {
+    const { base, deps } = parseScope(entry)
+    result.set(base, [...(result.get(base) ?? []), ...deps.map((d) => d.replace(/^\*/, ''))])
   }
   return result
 }
