@@ -1,7 +1,7 @@
 // Serves msw request handlers on a real loopback port, through msw's getResponse().
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { getResponse, type RequestHandler } from 'msw'
+import { getResponse, HttpHandler, type RequestHandler } from 'msw'
 
 export interface ServedHandlers {
   /** Base URL, e.g. http://127.0.0.1:43121 (no trailing slash). */
@@ -14,6 +14,18 @@ async function readBody (req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
+}
+
+/**
+ * The handlers that can answer `method`, in their order: an HttpHandler for another method never
+ * matches, and msw would clone the request and match the path for each one before finding out.
+ */
+function forMethod (handlers: readonly RequestHandler[], method: string): RequestHandler[] {
+  return handlers.filter((h) => {
+    if (!(h instanceof HttpHandler)) return true
+    const m = h.info.method
+    return m instanceof RegExp ? m.test(method) : m.toLowerCase() === method.toLowerCase()
+  })
 }
 
 async function handle (
@@ -34,7 +46,7 @@ async function handle (
     headers,
     body: method === 'GET' || method === 'HEAD' || body.length === 0 ? undefined : body,
   })
-  const response = await getResponse([...handlers()], request, { baseUrl: origin(), quiet: true })
+  const response = await getResponse(forMethod(handlers(), method), request, { baseUrl: origin(), quiet: true })
   if (response?.type === 'error') {
     // HttpResponse.error(): the simulated network failure is a dropped connection
     req.socket.destroy()

@@ -7,7 +7,7 @@ import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
 import { eventDocument, taskDocument } from './task-document.js'
-import { orderTasks, parsePaging, parseTaskFilter, project } from './task-list.js'
+import { filteredTaskIds, orderTasks, parsePaging, parseTaskFilter, project } from './task-list.js'
 import type { TaskRecord } from './task-record.js'
 import type { CollectionOptions, IssuedToken } from './types.js'
 
@@ -85,10 +85,11 @@ function taskList (state: SimState): Authed {
     if (typeof paging === 'string') return badRequest(request, paging)
     const filter = parseTaskFilter(url.searchParams.get('filter'), state.maxFilterIds)
     if (typeof filter === 'string') return badRequest(request, filter)
+    const ids = filteredTaskIds(url.searchParams.get('filter'))
     const now = state.core.clock.now()
     state.model.update()
     const docs = state.model.records
-      .filter((t) => t.ownerId === token.clientId)
+      .filter((t) => t.ownerId === token.clientId && (!ids || ids.has(t.id)))
       .map((t) => taskDocument(t, state.collections, now))
       .filter(filter)
     const ordered = orderTasks(docs, url.searchParams.get('orderby'))

@@ -31,6 +31,11 @@ export class TransferModel {
   private readonly byId = new Map<string, TaskRecord>()
   private updatedTo: number
   private rate: number
+  /** Records before this index have all started or ended (tasks start in submission order). */
+  private startFrom = 0
+  /** The instant of the last settle, and whether settling again at that instant could change anything. */
+  private settledAt = Number.NaN
+  private unsettled = true
 
   constructor (private readonly o: ModelOptions) {
     this.updatedTo = o.clock.now()
@@ -46,16 +51,22 @@ export class TransferModel {
     this.update()
     this.records.push(record)
     this.byId.set(record.id, record)
+    this.unsettled = true
     this.update()
   }
 
   update (): void {
-    this.advanceTo(this.o.clock.now())
+    const now = this.o.clock.now()
+    // every request brings the model up to date: at an instant already settled, with no task
+    // changed or in trouble since, that would be a pass over every task that changes nothing
+    if (!this.unsettled && Math.max(now, this.updatedTo) === this.settledAt) return
+    this.advanceTo(now)
   }
 
   setRate (bytesPerSecond: number): void {
     this.update()
     this.rate = bytesPerSecond
+    this.unsettled = true
   }
 
   unfinished (ownerId?: string): number {
@@ -69,6 +80,7 @@ export class TransferModel {
     if (!t) return 'complete'
     const fatal = { code: 'CANCELED', description: 'canceled' }
     failRecord(t, this.o.clock.now(), fatal, 'canceled', 'Canceled by the task owner')
+    this.unsettled = true
     this.update()
     return 'canceled'
   }
@@ -76,6 +88,7 @@ export class TransferModel {
   fail (taskId: string, fatal: FatalError): void {
     const t = this.unfinishedTask(taskId, true)!
     failRecord(t, this.o.clock.now(), { ...fatal }, 'failed', fatal.description)
+    this.unsettled = true
     this.update()
   }
 
@@ -86,11 +99,13 @@ export class TransferModel {
       t.forcedNice = niceStatus
       addEvent(t, this.o.clock.now(), niceStatus, `${niceStatus} (simulated)`, true)
     }
+    this.unsettled = true
     this.update()
   }
 
   setStatus (taskId: string, status: 'ACTIVE' | 'INACTIVE'): void {
     this.unfinishedTask(taskId, true)!.status = status
+    this.unsettled = true
     this.update()
   }
 
@@ -138,8 +153,10 @@ export class TransferModel {
   /** Everything that happens at one instant; repeated while tasks end and free slots. */
   private settle (cur: number): void {
     let ended = true
+    let troubled = false
     while (ended) {
       ended = false
+      troubled = false
       this.startQueued(cur)
       for (const t of this.records) {
         if (isFinished(t)) continue
@@ -155,13 +172,24 @@ export class TransferModel {
           this.expire(t, cur)
           ended = true
         }
+        // a task in trouble is retried at every look: the filesystem may have changed
+        if (!isFinished(t) && t.problem) troubled = true
       }
     }
+    this.settledAt = cur
+    this.unsettled = troubled
   }
 
   private startQueued (cur: number): void {
-    let running = this.records.filter((t) => !isFinished(t) && t.startedAt !== undefined).length
-    for (const t of this.records) {
+    while (this.startFrom < this.records.length) {
+      const t = this.records[this.startFrom]!
+      if (!isFinished(t) && t.startedAt === undefined) break
+      this.startFrom++
+    }
+    if (this.startFrom === this.records.length) return
+    const limited = Number.isFinite(this.o.runningTasksLimit)
+    let running = limited ? this.records.filter((t) => !isFinished(t) && t.startedAt !== undefined).length : 0
+    for (const t of this.records.slice(this.startFrom)) {
       if (running >= this.o.runningTasksLimit) return
       if (isFinished(t) || t.startedAt !== undefined) continue
       t.startedAt = cur

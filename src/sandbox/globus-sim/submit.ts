@@ -84,7 +84,7 @@ export async function submitTransfer (
 
   // What Globus answers past its ~100 pending tasks is not documented (reference §5);
   // this models it as one of the submission errors the SDK types know.
-  if (state.model.unfinished(token.clientId) >= state.maxPendingTasks) {
+  if (Number.isFinite(state.maxPendingTasks) && state.model.unfinished(token.clientId) >= state.maxPendingTasks) {
     return transferError(
       request,
       409,

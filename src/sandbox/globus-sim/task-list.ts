@@ -97,6 +97,17 @@ export function parseTaskFilter (filter: string | null, maxIds: number): Predica
   return (doc) => predicates.every((p) => p(doc))
 }
 
+/**
+ * The ids a `task_id:` clause of a valid filter allows (undefined without one): a task outside
+ * it cannot match, so task_list renders only these instead of every task of the identity.
+ */
+export function filteredTaskIds (filter: string | null): Set<string> | undefined {
+  for (const clause of (filter ?? '').split('/')) {
+    if (clause.startsWith('task_id:')) return new Set(clause.slice('task_id:'.length).split(',').filter((v) => v !== ''))
+  }
+  return undefined
+}
+
 /** `orderby=field [ASC|DESC],...`; Globus's default is `request_time DESC`. */
 export function orderTasks (docs: TaskDocument[], orderby: string | null): TaskDocument[] | string {
   const keys: Array<{ field: keyof TaskDocument; desc: boolean }> = []

@@ -69,14 +69,14 @@ export function listJobs (model: ScicatModel): Route {
         checkQuery(filter.where)
         found = [...model.jobs.values()]
           .filter((job) => model.canReadJob(caller, job))
-          .filter((job) => matches(job, filter.where))
-          .map((job) => clone(job) as unknown as Record<string, unknown>)
+          .filter((job) => matches(job, filter.where)) as unknown as Record<string, unknown>[]
       } catch (err) {
         if (err instanceof QueryError) return jobsError(400, err.message)
         throw err
       }
+      // only the page is copied: a large job list is read page by page
       const page = applyLimits(sortDocuments(found, filter.sort), filter)
-      return json(page.map((doc) => project(doc, filter.fields)))
+      return json(page.map((doc) => project(clone(doc), filter.fields)))
     })
 }
 
