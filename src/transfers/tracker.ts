@@ -255,18 +255,23 @@ export class Tracker {
       .filter((t) => t.state === 'active' && t.view.jobResultObject.globusTaskId)
     const chunks: Transfer[][] = []
     for (let i = 0; i < tracked.length; i += taskListChunk) chunks.push(tracked.slice(i, i + taskListChunk))
-    await Promise.all(
-      chunks.map(async (chunk) => {
+    // A few chunks at a time rather than all: the upstream calls are bounded by task.maxConcurrency
+    // anyway, and 10,000 pending updates held at once cost memory and garbage collection.
+    let next = 0
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!
         let tasks: Map<string, GlobusTask>
         try {
           tasks = await this.deps.globus.listTasks(chunk.map((t) => t.view.jobResultObject.globusTaskId))
         } catch (err) {
           this.log.warn({ err: describe(err), transfers: chunk.length }, 'could not read Globus tasks; next cycle')
-          return
+          continue
         }
         await Promise.all(chunk.map((t) => this.observe(t, tasks.get(t.view.jobResultObject.globusTaskId))))
-      })
-    )
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(chunks.length, Math.max(2, this.deps.config.task.maxConcurrency)) }, worker))
   }
 
   private async observe (t: Transfer, task: GlobusTask | undefined): Promise<void> {
