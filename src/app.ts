@@ -47,6 +47,9 @@ declare module 'fastify' {
   }
 }
 
+/** While closing: how long a connection may stay idle after its last answer. */
+const closingKeepAliveMs = 1000
+
 export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -91,6 +94,10 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+    // server.close() drops idle connections only; one busy when closing began would stay open
+    // after its answer for the whole keepAliveTimeout, and the shutdown would wait for it.
+    // Node reads this when an answer ends: a request sent on it at once still gets the 503 below.
+    app.server.keepAliveTimeout = closingKeepAliveMs
   })
   app.addHook('onRequest', async () => {
     if (closing) {

@@ -35,10 +35,18 @@ export async function serve (options: ServeOptions): Promise<number> {
   })
 
   const app = await buildApp(config, deps)
-  app.addHook('onClose', async () => {
+  // Not an onClose hook: Fastify runs those last-registered first, before the tracker's stop
+  // (registered in buildApp); its last cycle and flush would find the upstream clients closed.
+  const close = async () => {
+    await app.close()
     await deps.close()
-  })
-  await app.listen({ port: config.port, host: config.host })
+  }
+  try {
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await close()
+    throw err
+  }
   app.tracker.start()
   logger.info({ version, config: path, facilities: config.facilities.map((f) => f.name) }, 'scicat-globus-proxy started')
 
@@ -46,7 +54,7 @@ export async function serve (options: ServeOptions): Promise<number> {
     closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
       if (err) logger.error({ err }, 'shutting down after an error')
       else logger.info({ signal }, 'shutting down')
-      await app.close()
+      await close()
       resolve(err ? 1 : 0)
     })
   })
