@@ -1,0 +1,213 @@
+// Benchmark "tracker": N running transfers polled every 10 s, by the service and by the Go design's loop.
+import { fileURLToPath } from 'node:url'
+import { GoTracker } from './baselines/go-tracker.js'
+import { arg, report, runCase } from './lib/case-runner.js'
+import { startProxy, yaml } from './lib/proxy.js'
+import { median, mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
+import { RemoteWorld } from './lib/remote-world.js'
+import type { Counts } from './lib/world-protocol.js'
+
+const POLL_MS = 10_000
+const BUSY_CYCLES = 3
+const IDLE_CYCLES = 3
+/** Upstream calls in flight: the service's default task.maxConcurrency, and the Go worker pool's. */
+const CONCURRENCY = 10
+/** Bytes per second per task while "busy": every task moves every cycle and none finishes. */
+const BUSY_RATE = 1000
+
+type Impl = 'service' | 'go-baseline'
+type CycleKind = 'first' | 'busy' | 'stall' | 'idle'
+
+interface CycleSample {
+  kind: CycleKind
+  wallMs: number
+  /** CPU of the benchmarked process (the service or the baseline) during the cycle: user + system. */
+  cpuMs: number
+  systemCpuMs: number
+  /** CPU of the simulator process during the cycle (not the service's). */
+  simCpuMs: number
+  /** Globus Transfer API calls (task_list, task, ...). */
+  globusCalls: number
+  /** Globus Auth token requests (the first cycle fetches the service's token). */
+  globusTokens: number
+  taskList: number
+  getTask: number
+  patches: number
+  /** Jobs whose bytesTransferred moved in SciCat during the cycle. */
+  progressed: number
+  rssMb: number
+  heapUsedMb: number
+}
+
+export interface TrackerCase {
+  impl: Impl
+  n: number
+  seedMs: number
+  adoptMs: number
+  cycles: CycleSample[]
+  /** Peak resident set size of the benchmarked process over the whole case. */
+  peakRssMb: number
+}
+
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
+
+async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
+  const world = await RemoteWorld.start({ bytesPerSecond: BUSY_RATE })
+  const seed = await world.call<{ ms: number }>('seedTransfers', n)
+  let cycle: () => Promise<void>
+  let close: () => Promise<void>
+  const adoptStarted = performance.now()
+  if (impl === 'service') {
+    const proxy = await startProxy(
+      world,
+      yaml({
+        task: { pollInterval: POLL_MS / 1000, maxConcurrency: CONCURRENCY },
+        globus: { maxActiveTasks: n, maxRequestsPerSecond: 1_000_000 },
+      })
+    )
+    const adopted = await proxy.app.tracker.discover()
+    if (adopted !== n) throw new Error(`the service adopted ${adopted} of ${n} transfers`)
+    cycle = () => proxy.app.tracker.runCycle()
+    close = () => proxy.close()
+  } else {
+    const go = new GoTracker(world.info.globusUrl, world.info.scicatUrl, world.info.credentials, CONCURRENCY)
+    await go.login()
+    const transfers = await go.transfers('globus_transfer_job')
+    if (transfers.length !== n) throw new Error(`the baseline found ${transfers.length} of ${n} transfers`)
+    cycle = () => go.cycle(transfers)
+    close = () => go.close()
+  }
+  const adoptMs = performance.now() - adoptStarted
+  await world.call('progress')
+
+  const cycles: CycleSample[] = []
+  const measure = async (kind: CycleKind) => {
+    await world.advance(POLL_MS)
+    await world.call('resetCounts')
+    const simCpu = await world.cpuMs()
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    await cycle()
+    const wallMs = performance.now() - started
+    const used = process.cpuUsage(cpu)
+    const simCpuMs = (await world.cpuMs()) - simCpu
+    const counts: Counts = await world.counts()
+    const { progressed } = await world.call<{ progressed: number }>('progress')
+    const mem = process.memoryUsage()
+    cycles.push({
+      kind,
+      wallMs: round(wallMs),
+      cpuMs: round((used.user + used.system) / 1000),
+      systemCpuMs: round(used.system / 1000),
+      simCpuMs: round(simCpuMs),
+      globusCalls: sum(counts.globus) - (counts.globus.token ?? 0),
+      globusTokens: counts.globus.token ?? 0,
+      taskList: counts.globus.task_list ?? 0,
+      getTask: counts.globus.task ?? 0,
+      patches: counts.scicat.updateJob ?? 0,
+      progressed,
+      rssMb: mb(mem.rss),
+      heapUsedMb: mb(mem.heapUsed),
+    })
+  }
+
+  // the first cycle after adoption writes every job ("submitted" → "transferring")
+  await measure('first')
+  for (let i = 0; i < BUSY_CYCLES; i++) await measure('busy')
+  // nothing moves any more: one cycle records the stall, the following ones are idle
+  await world.call('setBytesPerSecond', 0)
+  await measure('stall')
+  for (let i = 0; i < IDLE_CYCLES; i++) await measure('idle')
+
+  await close()
+  await world.close()
+  return { impl, n, seedMs: round(seed.ms), adoptMs: round(adoptMs), cycles, peakRssMb: mb(process.resourceUsage().maxRSS * 1024) }
+}
+
+function of (c: TrackerCase, kind: CycleKind): CycleSample[] {
+  return c.cycles.filter((s) => s.kind === kind)
+}
+
+const max = (values: number[]) => Math.max(...values)
+
+export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
+  const script = fileURLToPath(import.meta.url)
+  const cases: TrackerCase[] = []
+  for (const n of sizes) {
+    for (const impl of ['service', 'go-baseline'] as const) {
+      console.error(`tracker: ${impl}, ${n} transfers ...`)
+      cases.push(await runCase<TrackerCase>(script, ['--case', impl, '--n', String(n)]))
+    }
+  }
+
+  const rows = cases.flatMap((c) =>
+    (['first', 'busy', 'stall', 'idle'] as const).map((kind) => {
+      const s = of(c, kind)
+      return [
+        `${c.impl} N=${c.n} ${kind} (${s.length})`,
+        median(s.map((x) => x.globusCalls)),
+        median(s.map((x) => x.globusTokens)),
+        median(s.map((x) => x.patches)),
+        median(s.map((x) => x.progressed)),
+        median(s.map((x) => x.wallMs)),
+        median(s.map((x) => x.cpuMs)),
+        median(s.map((x) => x.simCpuMs)),
+        max(s.map((x) => x.rssMb)),
+      ]
+    })
+  )
+  console.log('\n## tracker: one cycle every 10 s (median over the cycles of each kind)\n')
+  console.log(
+    table(['case, cycle kind (cycles)', 'Globus Transfer calls', 'token requests', 'PATCHes', 'jobs moved', 'wall ms', 'CPU ms', 'sim CPU ms', 'RSS MB'], rows)
+  )
+  console.log(
+    `\n${table(
+      ['case', 'seed ms', 'adopt ms', 'peak RSS MB'],
+      cases.map((c) => [`${c.impl} N=${c.n}`, c.seedMs, c.adoptMs, c.peakRssMb])
+    )}\n`
+  )
+
+  const targets: Target[] = []
+  for (const c of cases.filter((x) => x.impl === 'service')) {
+    const calls = max(c.cycles.map((s) => s.globusCalls))
+    const limit = Math.ceil(c.n / 50)
+    targets.push(target(`tracker N=${c.n}: Globus calls per cycle <= ${limit}`, `max ${calls}`, calls <= limit))
+    const idle = max(of(c, 'idle').map((s) => s.patches))
+    targets.push(target(`tracker N=${c.n}: PATCHes per idle cycle = 0`, `max ${idle}`, idle === 0))
+    const busy = of(c, 'busy')
+    const moved = Math.min(...busy.map((s) => s.progressed))
+    targets.push(target(`tracker N=${c.n}: every transfer progressed in every busy cycle`, `min ${moved} of ${c.n}`, moved === c.n))
+    if (c.n >= 10_000) {
+      const idleCpu = max(of(c, 'idle').map((s) => s.cpuMs))
+      targets.push(target(`tracker N=${c.n}: CPU per idle cycle < 1000 ms`, `max ${idleCpu} ms`, idleCpu < 1000))
+      const busyCpu = max(busy.map((s) => s.cpuMs))
+      targets.push(
+        target(`tracker N=${c.n}: CPU per busy cycle (every job PATCHed) < 1000 ms`, `max ${busyCpu} ms`, busyCpu < 1000)
+      )
+      targets.push(target(`tracker N=${c.n}: peak RSS < 256 MB`, `${c.peakRssMb} MB`, c.peakRssMb < 256))
+    }
+  }
+  printTargets(targets)
+  const file = writeResult('tracker', {
+    setup: {
+      pollIntervalSeconds: POLL_MS / 1000,
+      concurrency: CONCURRENCY,
+      busyBytesPerSecondPerTask: BUSY_RATE,
+      busyCycles: BUSY_CYCLES,
+      idleCycles: IDLE_CYCLES,
+      note: 'simulators in a child process: cpuMs is the benchmarked process alone, simCpuMs the simulators',
+    },
+    cases,
+    targets,
+  })
+  console.log(`\nwritten ${file}`)
+  return targets
+}
+
+const impl = arg('case')
+if (impl === 'service' || impl === 'go-baseline') {
+  report(await runTrackerCase(impl, Number(arg('n'))))
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const sizes = arg('sizes')?.split(',').map(Number)
+  await trackerBench(sizes)
+}
