@@ -64,8 +64,7 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     logger: options.logger,
     now,
     async close () {
-      inFlight.clear()
-      globusRate.clear()
+      // queued attempts are not dropped (their callers would wait for ever): they fail fast once closed
       await Promise.all([...new Set([scicatHttp, authHttp, transferHttp])].map((c) => c.close()))
     },
   }

@@ -45,7 +45,9 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
 
 export function errorHandler (err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const { status, body, retryAfter } = render(err)
-  if (status >= 500) req.log.error({ err }, body.message)
+  // only a bug deserves a stack trace; upstream trouble and shutdown are expected conditions
+  if (status === 500) req.log.error({ err }, body.message)
+  else if (status > 500) req.log.warn({ code: body.code, status, details: body.details }, body.message)
   else req.log.info({ code: body.code, status }, body.message)
   if (retryAfter) reply.header('retry-after', String(retryAfter))
   reply.code(status).type('application/json; charset=utf-8').send(body)

@@ -59,6 +59,8 @@ export class HttpClient {
   private readonly policy: RetryPolicy
   private readonly observe: RequestObserver | undefined
   private readonly schedule: <T>(attempt: () => Promise<T>) => Promise<T>
+  private closing: Promise<void> | undefined
+  private readonly inflight = new Set<Promise<unknown>>()
 
   constructor (options: HttpClientOptions) {
     const t = { ...defaultTimeouts, ...options.timeouts }
@@ -80,9 +82,9 @@ export class HttpClient {
   async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.schedule(() => this.once<T>(req))
+        return await this.schedule(() => this.tracked(this.once<T>(req)))
       } catch (err) {
-        if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted) throw err
+        if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted || this.closing) throw err
         const wait = retryDelay(err, attempt, this.policy)
         if (wait === undefined) throw err
         await sleep(wait, undefined, { signal: req.signal })
@@ -90,8 +92,22 @@ export class HttpClient {
     }
   }
 
-  async close (): Promise<void> {
-    await this.agent.close()
+  /** Waits up to `graceMs` for requests in flight, then aborts what is left. Idempotent. */
+  close (graceMs = 1000): Promise<void> {
+    this.closing ??= this.shutdown(graceMs)
+    return this.closing
+  }
+
+  private async shutdown (graceMs: number): Promise<void> {
+    // undici's Agent.close() waits for every request however long it takes, and a destroy()
+    // after it no longer aborts them: wait for our own requests, then destroy
+    const grace = new AbortController()
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined),
+    ])
+    grace.abort()
+    await this.agent.destroy()
   }
 
   private url (req: HttpRequest): string {
@@ -100,7 +116,19 @@ export class HttpClient {
     return url.toString()
   }
 
+  private async tracked<T>(attempt: Promise<T>): Promise<T> {
+    this.inflight.add(attempt)
+    try {
+      return await attempt
+    } finally {
+      this.inflight.delete(attempt)
+    }
+  }
+
   private async once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    if (this.closing) {
+      throw new UpstreamError({ service: this.service, operation: req.operation, message: 'the client is closed' })
+    }
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
     let body: string | undefined
     if (typeof req.body === 'string') body = req.body

@@ -69,6 +69,8 @@ export class Tracker {
   private timer: NodeJS.Timeout | undefined
   private cycle: Promise<void> | undefined
   private stopped = true
+  /** Set by stop(): a running cycle submits nothing new. */
+  private stopping = false
   private lastDiscovery = Number.NEGATIVE_INFINITY
 
   constructor (private readonly deps: TrackerDeps) {
@@ -90,16 +92,21 @@ export class Tracker {
   }
 
   /** Stops the cycles, waits for the running one, and gives pending job updates `flushMs` to land. */
-  async stop (flushMs = 5000): Promise<void> {
+  async stop (boundMs = 5000): Promise<void> {
     this.stopped = true
+    this.stopping = true
     clearTimeout(this.timer)
     this.timer = undefined
-    await this.cycle
+    // A cycle stuck in upstream retries must not hold the shutdown: whatever has not landed
+    // by the deadline is repaired by the next start's discovery.
     let timeout: NodeJS.Timeout | undefined
     await Promise.race([
-      this.flush(),
+      (async () => {
+        await this.cycle
+        await this.flush()
+      })(),
       new Promise<void>((resolve) => {
-        timeout = setTimeout(resolve, flushMs)
+        timeout = setTimeout(resolve, boundMs)
       }),
     ])
     clearTimeout(timeout)
@@ -231,7 +238,7 @@ export class Tracker {
 
   /** Submits queued transfers, oldest first, while Globus slots are free. */
   private async fillSlots (): Promise<void> {
-    while (this.queue.length && this.active.size < this.deps.config.globus.maxActiveTasks) {
+    while (!this.stopping && this.queue.length && this.active.size < this.deps.config.globus.maxActiveTasks) {
       const t = this.transfers.get(this.queue.shift()!)
       if (!t || t.state !== 'queued') continue
       const result = await this.submit(t)
