@@ -29,7 +29,8 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   // At most task.maxConcurrency upstream calls in flight, whoever makes them.
   const inFlight = new PQueue({ concurrency: config.task.maxConcurrency })
   // Globus meters requests per identity, and every task shares the service's one identity.
-  const globusRate = new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000 })
+  // strict: a sliding window; the default fixed window lets up to twice the rate through across a boundary.
+  const globusRate = new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000, strict: true })
   const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
   const scicatHttp = new HttpClient({
     ...common,
