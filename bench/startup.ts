@@ -18,6 +18,8 @@ export interface StartupCase {
   totalMs: number
   cpuMs: number
   taskListCalls: number
+  /** All Globus calls during discover and the first cycle (task_list and the token request). */
+  globusCalls: number
   patches: number
   findJobsCalls: number
   rssMb: number
@@ -51,6 +53,7 @@ async function runStartupCase (variant: string, maxRequestsPerSecond: number): P
     totalMs: round(ended - started),
     cpuMs: round((used.user + used.system) / 1000),
     taskListCalls: counts.globus.task_list ?? 0,
+    globusCalls: Object.values(counts.globus).reduce((a, b) => a + b, 0),
     patches: counts.scicat.updateJob ?? 0,
     findJobsCalls: counts.scicat.findJobs ?? 0,
     rssMb: mb(rss),
@@ -98,6 +101,17 @@ export async function startupBench (): Promise<Target[]> {
       c.adopted === N && c.totalMs < 30_000
     )
   )
+  // at most maxRequestsPerSecond calls in any second: k calls cannot take less than (k - rate) / rate seconds
+  for (const c of cases.filter((x) => x.maxRequestsPerSecond < 1000)) {
+    const floorMs = ((c.globusCalls - c.maxRequestsPerSecond) / c.maxRequestsPerSecond) * 1000
+    targets.push(
+      target(
+        `startup (${c.variant}): the Globus rate limit holds (${c.globusCalls} calls need >= ${round(floorMs / 1000, 1)} s)`,
+        `${round(c.totalMs / 1000, 2)} s`,
+        c.totalMs >= floorMs
+      )
+    )
+  }
   printTargets(targets)
   const file = writeResult('startup', { setup: { jobs: N, note: 'jobs seeded as the service leaves them right after submission (statusCode submitted), so the first cycle updates every one' }, cases, targets })
   console.log(`\nwritten ${file}`)

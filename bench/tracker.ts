@@ -5,6 +5,7 @@ import { arg, report, runCase } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { median, mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
+import { threadCpuMs } from './lib/threads.js'
 import type { Counts } from './lib/world-protocol.js'
 
 const POLL_MS = 10_000
@@ -24,6 +25,9 @@ interface CycleSample {
   /** CPU of the benchmarked process (the service or the baseline) during the cycle: user + system. */
   cpuMs: number
   systemCpuMs: number
+  /** Of cpuMs: the main (JavaScript) thread, and the other threads (V8 garbage collection and compilation); Linux only. */
+  mainThreadCpuMs?: number
+  otherThreadsCpuMs?: number
   /** CPU of the simulator process during the cycle (not the service's). */
   simCpuMs: number
   /** Globus Transfer API calls (task_list, task, ...). */
@@ -85,11 +89,13 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
     await world.advance(POLL_MS)
     await world.call('resetCounts')
     const simCpu = await world.cpuMs()
+    const threads = threadCpuMs()
     const cpu = process.cpuUsage()
     const started = performance.now()
     await cycle()
     const wallMs = performance.now() - started
     const used = process.cpuUsage(cpu)
+    const threadsAfter = threadCpuMs()
     const simCpuMs = (await world.cpuMs()) - simCpu
     const counts: Counts = await world.counts()
     const { progressed } = await world.call<{ progressed: number }>('progress')
@@ -99,6 +105,9 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
       wallMs: round(wallMs),
       cpuMs: round((used.user + used.system) / 1000),
       systemCpuMs: round(used.system / 1000),
+      ...(threads && threadsAfter
+        ? { mainThreadCpuMs: threadsAfter.main - threads.main, otherThreadsCpuMs: threadsAfter.others - threads.others }
+        : {}),
       simCpuMs: round(simCpuMs),
       globusCalls: sum(counts.globus) - (counts.globus.token ?? 0),
       globusTokens: counts.globus.token ?? 0,
@@ -151,6 +160,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
         median(s.map((x) => x.progressed)),
         median(s.map((x) => x.wallMs)),
         median(s.map((x) => x.cpuMs)),
+        round(median(s.map((x) => (x.cpuMs * 1000) / Math.max(1, x.globusCalls + x.globusTokens + x.patches))), 0),
         median(s.map((x) => x.simCpuMs)),
         max(s.map((x) => x.rssMb)),
       ]
@@ -158,7 +168,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
   )
   console.log('\n## tracker: one cycle every 10 s (median over the cycles of each kind)\n')
   console.log(
-    table(['case, cycle kind (cycles)', 'Globus Transfer calls', 'token requests', 'PATCHes', 'jobs moved', 'wall ms', 'CPU ms', 'sim CPU ms', 'RSS MB'], rows)
+    table(['case, cycle kind (cycles)', 'Globus Transfer calls', 'token requests', 'PATCHes', 'jobs moved', 'wall ms', 'CPU ms', 'CPU µs per upstream call', 'sim CPU ms', 'RSS MB'], rows)
   )
   console.log(
     `\n${table(
