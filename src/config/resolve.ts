@@ -40,6 +40,7 @@ export const defaults = {
     pollInterval: 10,
     discoveryInterval: 300,
     failFastAfterSeconds: 600,
+    progressUpdatesPerCycle: 1000,
   },
   globus: {
     authUrl: 'https://auth.globus.org',
@@ -205,6 +206,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       pollInterval: pick(task.pollInterval, defaults.task.pollInterval),
       discoveryInterval: pick(task.discoveryInterval, defaults.task.discoveryInterval),
       failFastAfterSeconds: pick(task.failFastAfterSeconds, defaults.task.failFastAfterSeconds),
+      progressUpdatesPerCycle: pick(task.progressUpdatesPerCycle, defaults.task.progressUpdatesPerCycle),
     },
     globus: {
       authUrl: sanitizeUrl(pick(globus.authUrl, defaults.globus.authUrl)),

@@ -42,6 +42,7 @@ export const configSchema = {
         pollInterval: positiveNumber,
         discoveryInterval: positiveNumber,
         failFastAfterSeconds: positiveNumber,
+        progressUpdatesPerCycle: positiveInteger,
       },
     },
     globus: {

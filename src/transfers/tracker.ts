@@ -71,6 +71,7 @@ export class Tracker {
   private stopped = true
   /** Set by stop(): a running cycle submits nothing new. */
   private stopping = false
+  private cycleNumber = 0
   private lastDiscovery = Number.NEGATIVE_INFINITY
 
   constructor (private readonly deps: TrackerDeps) {
@@ -262,26 +263,41 @@ export class Tracker {
       .filter((t) => t.state === 'active' && t.view.jobResultObject.globusTaskId)
     const chunks: Transfer[][] = []
     for (let i = 0; i < tracked.length; i += taskListChunk) chunks.push(tracked.slice(i, i + taskListChunk))
+    const progress: Array<{ t: Transfer; view: JobView }> = []
     // A few chunks at a time rather than all: the upstream calls are bounded by task.maxConcurrency
     // anyway, and 10,000 pending updates held at once cost memory and garbage collection.
-    let next = 0
-    const worker = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!
-        let tasks: Map<string, GlobusTask>
-        try {
-          tasks = await this.deps.globus.listTasks(chunk.map((t) => t.view.jobResultObject.globusTaskId))
-        } catch (err) {
-          this.log.warn({ err: describe(err), transfers: chunk.length }, 'could not read Globus tasks; next cycle')
-          continue
-        }
-        await Promise.all(chunk.map((t) => this.observe(t, tasks.get(t.view.jobResultObject.globusTaskId))))
+    await eachLimited(chunks, this.workers, async (chunk) => {
+      let tasks: Map<string, GlobusTask>
+      try {
+        tasks = await this.deps.globus.listTasks(chunk.map((t) => t.view.jobResultObject.globusTaskId))
+      } catch (err) {
+        this.log.warn({ err: describe(err), transfers: chunk.length }, 'could not read Globus tasks; next cycle')
+        return
       }
-    }
-    await Promise.all(Array.from({ length: Math.min(chunks.length, Math.max(2, this.deps.config.task.maxConcurrency)) }, worker))
+      await Promise.all(chunk.map((t) => this.observe(t, tasks.get(t.view.jobResultObject.globusTaskId), progress)))
+    })
+    // Progress alone is shown for the jobs that waited longest, at most progressUpdatesPerCycle:
+    // SciCat has no bulk update, and with thousands of transfers one PATCH each per cycle
+    // would be the service's main cost and SciCat's main load.
+    this.cycleNumber++
+    progress.sort((a, b) => (a.t.progressCycle ?? -1) - (b.t.progressCycle ?? -1))
+    const chosen = progress.slice(0, this.deps.config.task.progressUpdatesPerCycle)
+    await eachLimited(chosen, this.workers, async ({ t, view }) => {
+      if (t.state !== 'active') return
+      if (await this.writer.update(t, view)) t.progressCycle = this.cycleNumber
+    })
   }
 
-  private async observe (t: Transfer, task: GlobusTask | undefined): Promise<void> {
+  /** Parallel workers for batches of upstream calls (which task.maxConcurrency bounds anyway). */
+  private get workers (): number {
+    return Math.max(2, this.deps.config.task.maxConcurrency)
+  }
+
+  private async observe (
+    t: Transfer,
+    task: GlobusTask | undefined,
+    progress: Array<{ t: Transfer; view: JobView }>
+  ): Promise<void> {
     if (t.state !== 'active') return // cancelled meanwhile
     if (!task) {
       t.missing = (t.missing ?? 0) + 1
@@ -325,7 +341,9 @@ export class Tracker {
     } else {
       t.fatalSince = undefined
     }
-    await this.writer.update(t, runningView(t.view, task))
+    const view = runningView(t.view, task)
+    if (isProgressOnly(t.want ?? t.view, view)) progress.push({ t, view })
+    else await this.writer.update(t, view)
   }
 
   private async finish (t: Transfer): Promise<void> {
@@ -429,6 +447,21 @@ export class Tracker {
     for (const t of this.transfers.values()) counts[t.state] = (counts[t.state] ?? 0) + 1
     for (const [state, n] of Object.entries(counts)) this.deps.metrics.transfersTracked.set({ state }, n)
   }
+}
+
+/** Both plain "transferring: ..." lines: only counts, bytes or rate can differ. */
+function isProgressOnly (current: JobView, next: JobView): boolean {
+  const plain = (v: JobView) => v.statusCode === 'transferring' && v.statusMessage.startsWith('transferring: ')
+  return plain(current) && plain(next) && current.jobResultObject.error === next.jobResultObject.error
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once. */
+async function eachLimited<T> (items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(items.length, limit) }, worker))
 }
 
 function ownerOf (job: Job): Transfer['owner'] {

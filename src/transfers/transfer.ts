@@ -58,6 +58,8 @@ export interface Transfer {
   missing?: number
   /** The SUCCEEDED task, kept for the post-success steps. */
   finalTask?: GlobusTask
+  /** Cycle number of the last progress-only update (fair share of task.progressUpdatesPerCycle). */
+  progressCycle?: number
 }
 
 export function toJobParams (p: TransferParams): Record<string, unknown> {

@@ -86,6 +86,7 @@ describe('config loader', () => {
       pollInterval: 10,
       discoveryInterval: 300,
       failFastAfterSeconds: 600,
+      progressUpdatesPerCycle: 1000,
     })
     expect(d.globus).toMatchObject({
       authUrl: 'https://auth.globus.org',
