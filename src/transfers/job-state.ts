@@ -103,12 +103,16 @@ function progressLine (r: ResultObject): string {
   return `${r.filesTransferred} of ${r.filesTotal} files, ${formatBytes(r.bytesTransferred)}${rate}`
 }
 
-/** A task that has not ended: ACTIVE (possibly with trouble) or INACTIVE. */
-export function runningView (prev: JobView, task: GlobusTask): JobView {
+/**
+ * A task that has not ended: ACTIVE (possibly with trouble) or INACTIVE. `seenBytes`: the bytes
+ * Globus reported at the previous reading, when that reading was not written to the job.
+ */
+export function runningView (prev: JobView, task: GlobusTask, seenBytes?: number): JobView {
   const result = { ...counts(prev.jobResultObject, task), status: 'transferring' as const, error: '' }
   // Globus's rate is an average over the task's life and keeps falling while nothing moves:
   // a stalled transfer shows no rate, so that it costs one update and then none (DESIGN §6).
-  if (result.bytesTransferred === prev.jobResultObject.bytesTransferred && result.bytesPerSecond !== undefined) {
+  const before = seenBytes ?? prev.jobResultObject.bytesTransferred
+  if (result.bytesTransferred === before && result.bytesPerSecond !== undefined) {
     result.bytesPerSecond = 0
   }
   const trouble = task.nice_status && !['OK', 'Queued'].includes(task.nice_status) ? task.nice_status : undefined

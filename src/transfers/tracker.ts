@@ -8,19 +8,10 @@ import { UpstreamError } from '../http/upstream-error.js'
 import type { Metrics } from '../metrics.js'
 import type { Job, ScicatClient } from '../scicat/client.js'
 import { Finisher } from './finisher.js'
-import {
-  cancelledView,
-  endedStatuses,
-  failedView,
-  fatalNiceStatuses,
-  type JobView,
-  queuedView,
-  runningView,
-  submittedView,
-  viewOf,
-} from './job-state.js'
+import { cancelledView, endedStatuses, failedView, type JobView, queuedView, submittedView, viewOf } from './job-state.js'
 import { JobWriter } from './job-writer.js'
-import { paramsOf, type Transfer, transferSpec } from './transfer.js'
+import { readTask } from './task-outcome.js'
+import { adoptedTransfer, type Transfer, transferSpec } from './transfer.js'
 
 export interface TrackerDeps {
   config: Config
@@ -163,25 +154,15 @@ export class Tracker {
     let adopted = 0
     for (const job of jobs) {
       if (this.transfers.has(job.id) || this.skipped.has(job.id) || this.cancelling.has(job.id) || ended.has(job.id)) continue
-      const { params, problem } = paramsOf(job)
-      if (!params) {
+      const { transfer: t, problem } = adoptedTransfer(job)
+      if (!t) {
         this.skipped.add(job.id)
         this.log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
         continue
       }
-      if (this.creating.has(params.globusSubmissionId)) continue
-      const view = viewOf(job, params.globusSubmissionId)
-      const taskId = view.jobResultObject.globusTaskId
-      const t: Transfer = {
-        jobId: job.id,
-        params,
-        owner: ownerOf(job),
-        createdAt: job.createdAt,
-        state: taskId ? 'active' : 'queued',
-        view,
-      }
+      if (this.creating.has(t.params.globusSubmissionId)) continue
       this.transfers.set(job.id, t)
-      if (taskId) this.active.add(job.id)
+      if (t.state === 'active') this.active.add(job.id)
       else this.queue.push(job.id)
       adopted++
     }
@@ -299,51 +280,29 @@ export class Tracker {
     progress: Array<{ t: Transfer; view: JobView }>
   ): Promise<void> {
     if (t.state !== 'active') return // cancelled meanwhile
-    if (!task) {
-      t.missing = (t.missing ?? 0) + 1
-      if (t.missing >= 3) {
-        const taskId = t.view.jobResultObject.globusTaskId
-        await this.close(t, failedView(t.view, `Globus does not know task ${taskId}`))
-      }
-      return
-    }
-    t.missing = 0
-    if (task.status === 'SUCCEEDED') {
-      this.active.delete(t.jobId)
-      t.state = 'finishing'
-      t.finalTask = task
-      return
-    }
-    if (task.status === 'FAILED') {
-      const fatal = task.fatal_error
-      await this.close(
-        t,
-        fatal?.code === 'CANCELED'
-          ? cancelledView(t.view, task)
-          : failedView(t.view, fatal ? `${fatal.code}: ${fatal.description}` : 'Globus reports the task failed', task)
-      )
-      return
-    }
-    if (task.nice_status && fatalNiceStatuses.includes(task.nice_status)) {
-      t.fatalSince ??= this.now()
-      const limit = this.deps.config.task.failFastAfterSeconds
-      if (this.now() - t.fatalSince > limit * 1000) {
+    const outcome = readTask(t, task, this.now(), this.deps.config.task.failFastAfterSeconds)
+    switch (outcome.kind) {
+      case 'wait':
+        return
+      case 'succeeded':
+        this.active.delete(t.jobId)
+        t.state = 'finishing'
+        t.finalTask = outcome.task
+        return
+      case 'ended':
+        return this.close(t, outcome.view)
+      case 'fail-fast':
         try {
-          await this.deps.globus.cancelTask(task.task_id)
+          await this.deps.globus.cancelTask(outcome.taskId)
         } catch (err) {
           this.log.warn({ jobId: t.jobId, err: describe(err) }, 'fail-fast cancel failed; next cycle')
           return
         }
-        const why = `${task.nice_status}${task.nice_status_short_description ? ` (${task.nice_status_short_description})` : ''}`
-        await this.close(t, failedView(t.view, `${why} for more than ${limit} s; the Globus task was cancelled`, task))
-        return
-      }
-    } else {
-      t.fatalSince = undefined
+        return this.close(t, outcome.view)
+      case 'running':
+        if (outcome.progressOnly) progress.push({ t, view: outcome.view })
+        else await this.writer.update(t, outcome.view)
     }
-    const view = runningView(t.view, task)
-    if (isProgressOnly(t.want ?? t.view, view)) progress.push({ t, view })
-    else await this.writer.update(t, view)
   }
 
   private async finish (t: Transfer): Promise<void> {
@@ -449,12 +408,6 @@ export class Tracker {
   }
 }
 
-/** Both plain "transferring: ..." lines: only counts, bytes or rate can differ. */
-function isProgressOnly (current: JobView, next: JobView): boolean {
-  const plain = (v: JobView) => v.statusCode === 'transferring' && v.statusMessage.startsWith('transferring: ')
-  return plain(current) && plain(next) && current.jobResultObject.error === next.jobResultObject.error
-}
-
 /** Runs `fn` over `items` with at most `limit` running at once. */
 async function eachLimited<T> (items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -462,14 +415,6 @@ async function eachLimited<T> (items: T[], limit: number, fn: (item: T) => Promi
     while (next < items.length) await fn(items[next++]!)
   }
   await Promise.all(Array.from({ length: Math.min(items.length, limit) }, worker))
-}
-
-function ownerOf (job: Job): Transfer['owner'] {
-  return {
-    ownerGroup: job.ownerGroup,
-    ...(job.ownerUser ? { ownerUser: job.ownerUser } : {}),
-    ...(job.contactEmail ? { contactEmail: job.contactEmail } : {}),
-  }
 }
 
 function describe (err: unknown): string {

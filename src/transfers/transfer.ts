@@ -3,7 +3,7 @@ import type { Config } from '../config/resolve.js'
 import type { SyncLevel } from '../config/schema.js'
 import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js'
 import type { Job } from '../scicat/client.js'
-import type { JobView } from './job-state.js'
+import { type JobView, viewOf } from './job-state.js'
 import { joinPath, pathVars } from './paths.js'
 
 export interface FileToTransfer {
@@ -58,6 +58,8 @@ export interface Transfer {
   missing?: number
   /** The SUCCEEDED task, kept for the post-success steps. */
   finalTask?: GlobusTask
+  /** bytes_transferred at the last reading of the task. */
+  seenBytes?: number
   /** Cycle number of the last progress-only update (fair share of task.progressUpdatesPerCycle). */
   progressCycle?: number
 }
@@ -108,6 +110,27 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       verifyChecksum: j.verifyChecksum !== false,
       syncLevel: (str(j.syncLevel) ? j.syncLevel : 'none') as SyncLevel,
       ...(str(j.deadline) ? { deadline: j.deadline } : {}),
+    },
+  }
+}
+
+/** A transfer job found in SciCat, as this process tracks it from now on (after a restart, say). */
+export function adoptedTransfer (job: Job): { transfer?: Transfer; problem?: string } {
+  const { params, problem } = paramsOf(job)
+  if (!params) return { problem: problem! }
+  const view = viewOf(job, params.globusSubmissionId)
+  return {
+    transfer: {
+      jobId: job.id,
+      params,
+      owner: {
+        ownerGroup: job.ownerGroup,
+        ...(job.ownerUser ? { ownerUser: job.ownerUser } : {}),
+        ...(job.contactEmail ? { contactEmail: job.contactEmail } : {}),
+      },
+      createdAt: job.createdAt,
+      state: view.jobResultObject.globusTaskId ? 'active' : 'queued',
+      view,
     },
   }
 }

@@ -1,0 +1,69 @@
+// What one cycle's reading of a Globus task means for its transfer: the tracker's decisions.
+import type { GlobusTask } from '../globus/client.js'
+import { cancelledView, failedView, fatalNiceStatuses, type JobView, runningView } from './job-state.js'
+import type { Transfer } from './transfer.js'
+
+/** Cycles in a row without the task in Globus's answer before the transfer fails. */
+export const missingCyclesLimit = 3
+
+export type TaskOutcome =
+  /** Nothing to write this cycle. */
+  | { kind: 'wait' }
+  /** The transfer succeeded: the post-success steps follow. */
+  | { kind: 'succeeded'; task: GlobusTask }
+  /** The transfer ended (failed or cancelled at Globus): write this and forget it. */
+  | { kind: 'ended'; view: JobView }
+  /** A fatal condition lasted too long: cancel the Globus task, then write this. */
+  | { kind: 'fail-fast'; taskId: string; view: JobView }
+  /** Still running; `progressOnly` when only counts, bytes or rate changed. */
+  | { kind: 'running'; view: JobView; progressOnly: boolean }
+
+/**
+ * Decides what to do with an active transfer given its task as Globus returned it (undefined
+ * when Globus did not return it). Keeps the counters it needs across cycles on the transfer
+ * (`missing`, `fatalSince`, `seenBytes`).
+ */
+export function readTask (t: Transfer, task: GlobusTask | undefined, now: number, failFastAfterSeconds: number): TaskOutcome {
+  if (!task) {
+    t.missing = (t.missing ?? 0) + 1
+    if (t.missing < missingCyclesLimit) return { kind: 'wait' }
+    return { kind: 'ended', view: failedView(t.view, `Globus does not know task ${t.view.jobResultObject.globusTaskId}`) }
+  }
+  t.missing = 0
+  if (task.status === 'SUCCEEDED') return { kind: 'succeeded', task }
+  if (task.status === 'FAILED') {
+    const fatal = task.fatal_error
+    return {
+      kind: 'ended',
+      view:
+        fatal?.code === 'CANCELED'
+          ? cancelledView(t.view, task)
+          : failedView(t.view, fatal ? `${fatal.code}: ${fatal.description}` : 'Globus reports the task failed', task),
+    }
+  }
+  if (task.nice_status && fatalNiceStatuses.includes(task.nice_status)) {
+    t.fatalSince ??= now
+    if (now - t.fatalSince > failFastAfterSeconds * 1000) {
+      const short = task.nice_status_short_description
+      const why = `${task.nice_status}${short ? ` (${short})` : ''}`
+      return {
+        kind: 'fail-fast',
+        taskId: task.task_id,
+        view: failedView(t.view, `${why} for more than ${failFastAfterSeconds} s; the Globus task was cancelled`, task),
+      }
+    }
+  } else {
+    t.fatalSince = undefined
+  }
+  // compared with the previous reading, not with the job: a stall shows even when the last
+  // progress could not be written yet (task.progressUpdatesPerCycle)
+  const view = runningView(t.view, task, t.seenBytes)
+  t.seenBytes = task.bytes_transferred
+  return { kind: 'running', view, progressOnly: isProgressOnly(t.want ?? t.view, view) }
+}
+
+/** Both plain "transferring: ..." lines: only counts, bytes or rate can differ. */
+function isProgressOnly (current: JobView, next: JobView): boolean {
+  const plain = (v: JobView) => v.statusCode === 'transferring' && v.statusMessage.startsWith('transferring: ')
+  return plain(current) && plain(next) && current.jobResultObject.error === next.jobResultObject.error
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest'
+import type { GlobusTask } from '../../src/globus/client.js'
+import { submittedView, runningView } from '../../src/transfers/job-state.js'
+import { missingCyclesLimit, readTask } from '../../src/transfers/task-outcome.js'
+import type { Transfer } from '../../src/transfers/transfer.js'
+
+function transfer (): Transfer {
+  const base = submittedView(
+    {
+      statusCode: 'queued',
+      statusMessage: 'queued',
+      jobResultObject: {
+        globusTaskId: '',
+        bytesTransferred: 0,
+        filesTransferred: 0,
+        filesTotal: 0,
+        status: 'transferring',
+        error: '',
+      },
+    },
+    'task-1'
+  )
+  return {
+    jobId: 'job-1',
+    params: {} as Transfer['params'],
+    owner: { ownerGroup: 'g' },
+    createdAt: '2026-01-01T00:00:00Z',
+    state: 'active',
+    view: base,
+  }
+}
+
+const task = (over: Partial<GlobusTask> = {}): GlobusTask => ({
+  task_id: 'task-1',
+  status: 'ACTIVE',
+  nice_status: 'OK',
+  files: 2,
+  files_transferred: 1,
+  bytes_transferred: 100,
+  ...over,
+})
+
+describe('readTask', () => {
+  it('fails a transfer only after its task is missing from Globus answers for several cycles in a row', () => {
+    const t = transfer()
+    for (let i = 1; i < missingCyclesLimit; i++) expect(readTask(t, undefined, 0, 300).kind).toBe('wait')
+    readTask(t, task(), 0, 300) // seen again: the count starts over
+    for (let i = 1; i < missingCyclesLimit; i++) expect(readTask(t, undefined, 0, 300).kind).toBe('wait')
+    const out = readTask(t, undefined, 0, 300)
+    expect(out).toMatchObject({ kind: 'ended', view: { statusCode: 'failed' } })
+    expect(out.kind === 'ended' && out.view.jobResultObject.error).toContain('Globus does not know task task-1')
+  })
+
+  it('SUCCEEDED hands the task to the post-success steps', () => {
+    const done = task({ status: 'SUCCEEDED', files_transferred: 2 })
+    expect(readTask(transfer(), done, 0, 300)).toEqual({ kind: 'succeeded', task: done })
+  })
+
+  it('FAILED with CANCELED is a cancellation, any other FAILED a failure with the fatal error', () => {
+    const cancelled = readTask(transfer(), task({ status: 'FAILED', fatal_error: { code: 'CANCELED', description: 'x' } }), 0, 300)
+    expect(cancelled).toMatchObject({ kind: 'ended', view: { statusCode: 'cancelled' } })
+    const failed = readTask(
+      transfer(),
+      task({ status: 'FAILED', fatal_error: { code: 'PERMISSION_DENIED', description: 'no access' } }),
+      0,
+      300
+    )
+    expect(failed).toMatchObject({ kind: 'ended', view: { statusCode: 'failed', jobResultObject: { error: 'PERMISSION_DENIED: no access' } } })
+  })
+
+  it('a fatal nice_status fails fast only once it lasted longer than failFastAfterSeconds, and healing resets the clock', () => {
+    const t = transfer()
+    const denied = task({ nice_status: 'PERMISSION_DENIED', nice_status_short_description: 'denied' })
+    expect(readTask(t, denied, 1000, 300).kind).toBe('running')
+    expect(readTask(t, denied, 1000 + 300_000, 300).kind).toBe('running')
+    expect(readTask(t, task(), 1000 + 300_001, 300).kind).toBe('running') // healed
+    expect(readTask(t, denied, 1000 + 400_000, 300).kind).toBe('running') // the clock starts again
+    const out = readTask(t, denied, 1000 + 700_001, 300)
+    expect(out).toMatchObject({ kind: 'fail-fast', taskId: 'task-1', view: { statusCode: 'failed' } })
+    expect(out.kind === 'fail-fast' && out.view.jobResultObject.error).toBe(
+      'PERMISSION_DENIED (denied) for more than 300 s; the Globus task was cancelled'
+    )
+  })
+
+  it('marks plain progress as progress-only, and a change of status line as not', () => {
+    const t = transfer()
+    const first = readTask(t, task(), 0, 300)
+    expect(first).toMatchObject({ kind: 'running', progressOnly: false }) // submitted → transferring
+    t.view = runningView(t.view, task())
+    expect(readTask(t, task({ bytes_transferred: 200 }), 0, 300)).toMatchObject({ kind: 'running', progressOnly: true })
+    expect(readTask(t, task({ status: 'INACTIVE', nice_status: 'NETWORK_ERROR' }), 0, 300)).toMatchObject({
+      kind: 'running',
+      progressOnly: false,
+    })
+  })
+
+  it('shows a stall (rate 0) as soon as bytes stop moving, even when the last progress was never written', () => {
+    const t = transfer()
+    t.view = runningView(t.view, task({ bytes_transferred: 100, effective_bytes_per_second: 10 }))
+    const moving = readTask(t, task({ bytes_transferred: 200, effective_bytes_per_second: 10 }), 0, 300)
+    expect(moving).toMatchObject({ kind: 'running', view: { jobResultObject: { bytesTransferred: 200, bytesPerSecond: 10 } } })
+    // not written (over the progress budget): t.view still shows 100 bytes
+    const stalled = readTask(t, task({ bytes_transferred: 200, effective_bytes_per_second: 9 }), 0, 300)
+    expect(stalled).toMatchObject({ kind: 'running', view: { jobResultObject: { bytesTransferred: 200, bytesPerSecond: 0 } } })
+  })
+})
