@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { GlobusTask } from '../../src/globus/client.js'
-import { submittedView, runningView } from '../../src/transfers/job-state.js'
+import { queuedView, runningView, submittedView } from '../../src/transfers/job-state.js'
 import { missingCyclesLimit, readTask } from '../../src/transfers/task-outcome.js'
 import type { Transfer } from '../../src/transfers/transfer.js'
 
 function transfer (): Transfer {
-  const base = submittedView(
-    {
-      statusCode: 'queued',
-      statusMessage: 'queued',
-      jobResultObject: {
-        globusTaskId: '',
-        bytesTransferred: 0,
-        filesTransferred: 0,
-        filesTotal: 0,
-        status: 'transferring',
-        error: '',
-      },
-    },
-    'task-1'
-  )
+  const base = submittedView(queuedView('sub-1', 0), 'task-1')
   return {
     jobId: 'job-1',
     params: {} as Transfer['params'],
