@@ -141,12 +141,19 @@ export function applyEnv (config: Config, env: Env): Config {
     host: env.HOST || config.host,
     globus: {
       ...config.globus,
-      authUrl: env.GLOBUS_AUTH_URL ? sanitizeUrl(env.GLOBUS_AUTH_URL) : config.globus.authUrl,
-      transferUrl: env.GLOBUS_TRANSFER_URL
-        ? sanitizeUrl(env.GLOBUS_TRANSFER_URL)
-        : config.globus.transferUrl,
+      authUrl: urlFromEnv(env, 'GLOBUS_AUTH_URL') ?? config.globus.authUrl,
+      transferUrl: urlFromEnv(env, 'GLOBUS_TRANSFER_URL') ?? config.globus.transferUrl,
     },
   }
+}
+
+function urlFromEnv (env: Env, name: string): string | undefined {
+  const value = env[name]
+  if (!value) return undefined
+  if (!/^https?:\/\/[^/]+/.test(value) || !URL.canParse(value)) {
+    throw new ConfigError(`${name} must be an http(s) URL such as https://auth.globus.org, got "${value}"`)
+  }
+  return sanitizeUrl(value)
 }
 
 export function loadConfig (options: { flag?: string; env: Env; cwd: string }): {

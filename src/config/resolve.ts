@@ -99,8 +99,9 @@ function wellTyped (raw: unknown): Partial<FileFacility> {
   if (typeof raw !== 'object' || raw === null) return {}
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v === 'string') out[k] = v
-    else if (k === 'scopes' && Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
+    if (k === 'scopes') {
+      if (Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
+    } else if (typeof v === 'string') out[k] = v
   }
   return out as Partial<FileFacility>
 }
@@ -182,10 +183,10 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
         message: `duplicate facility name "${f.name}" (also facilities[${first}])`,
       })
     } else seen.set(f.name, i)
-    if (!f.name && file.facilities?.[i]?.name !== undefined) {
+    if (!f.name && typeof file.facilities?.[i]?.name === 'string') {
       problems.push({ path: `facilities[${i}].name`, message: 'must not be empty' })
     }
-    if (!f.collection && file.facilities?.[i]?.collection !== undefined) {
+    if (!f.collection && typeof file.facilities?.[i]?.collection === 'string') {
       problems.push({ path: `facilities[${i}].collection`, message: 'must not be empty' })
     }
   })

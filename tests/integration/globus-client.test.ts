@@ -86,6 +86,14 @@ describe('token', () => {
     expect(globus.sim.core.count('submission_id')).toBe(0)
   })
 
+  it('sends a client secret with +, /, = and % as it is, and Globus accepts it', async () => {
+    const secret = 'abc+def/ghi%2Bx=='
+    const globus = await startGlobus(res, { clients: { [CLIENT_ID]: secret } })
+    const { client } = buildGlobus(res, { url: globus.url, clientSecret: secret })
+    expect(await client.getSubmissionId()).toMatch(/^[0-9a-f-]{36}$/)
+    expect(globus.sim.tokens()).toEqual([expect.objectContaining({ clientId: CLIENT_ID })])
+  })
+
   it('makes one token request for 100 concurrent calls, at start and once the token expired', async () => {
     const { client, clock, sim, count } = await setup()
     const burst = () => Promise.all(Array.from({ length: 100 }, () => client.getSubmissionId()))

@@ -153,6 +153,24 @@ facilities:
     ])
   })
 
+  it('reports keys of the wrong type once each, without failing on them', () => {
+    expect(
+      problemsOf(`
+scicatUrl: http://x
+facilities:
+  - name: 5
+    collection: c1
+    scopes: "urn:globus:auth:scope:transfer.api.globus.org:all"
+  - name: B
+    collection: [c2]
+`)
+    ).toEqual([
+      'facilities[0].name: must be string',
+      'facilities[0].scopes: must be array',
+      'facilities[1].collection: must be string',
+    ])
+  })
+
   it('rejects an empty facility list, a missing scicatUrl and bad extension values', () => {
     expect(problemsOf('facilities: []')).toEqual([
       'facilities: must have at least 1 item(s)',
@@ -231,6 +249,10 @@ facilities:
     expect(config.globus.authUrl).toBe('http://127.0.0.1:1')
     expect(config.globus.transferUrl).toBe('http://127.0.0.1:2')
     expect(() => parseConfig(goExample, 'x', { PORT: 'eighty' })).toThrow(/PORT must be an integer/)
+    expect(() => parseConfig(goExample, 'x', { GLOBUS_AUTH_URL: 'auth.globus.org' })).toThrow(
+      /GLOBUS_AUTH_URL must be an http\(s\) URL/
+    )
+    expect(() => parseConfig(goExample, 'x', { GLOBUS_TRANSFER_URL: 'http://' })).toThrow(/GLOBUS_TRANSFER_URL must be/)
   })
 })
 

@@ -20,22 +20,26 @@ export function parseScopes (scope: string): Map<string, string[]> {
   return result
 }
 
-/** `Authorization: Basic base64(id:secret)` → [id, secret]. */
-export function parseBasic (header: string | null): [string, string] | undefined {
+/**
+ * `Authorization: Basic base64(id:secret)` → the [id, secret] readings to accept: as sent (what
+ * the Globus SDK does), and form-urldecoded (RFC 6749 §2.3.1) when that differs.
+ */
+export function parseBasic (header: string | null): Array<[string, string]> {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '')
-  if (!match?.[1]) return undefined
+  if (!match?.[1]) return []
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
-  if (colon < 0) return undefined
-  // Client ids and secrets are form-urlencoded before base64 (RFC 6749 §2.3.1).
-  const decode = (s: string) => {
+  if (colon < 0) return []
+  const raw: [string, string] = [decoded.slice(0, colon), decoded.slice(colon + 1)]
+  const formDecode = (s: string) => {
     try {
       return decodeURIComponent(s.replace(/\+/g, ' '))
     } catch {
       return s
     }
   }
-  return [decode(decoded.slice(0, colon)), decode(decoded.slice(colon + 1))]
+  const form: [string, string] = [formDecode(raw[0]), formDecode(raw[1])]
+  return form[0] === raw[0] && form[1] === raw[1] ? [raw] : [raw, form]
 }
 
 interface TokenRecord extends IssuedToken {

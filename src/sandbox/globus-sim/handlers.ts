@@ -57,10 +57,10 @@ function ownTask (state: SimState, info: Info, token: IssuedToken): TaskRecord |
 
 function tokenEndpoint (state: SimState) {
   return async ({ request }: Info) => {
-    const creds = parseBasic(request.headers.get('authorization'))
-    if (!creds || !Object.hasOwn(state.clients, creds[0]) || state.clients[creds[0]] !== creds[1]) {
-      return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
-    }
+    const creds = parseBasic(request.headers.get('authorization')).find(
+      ([id, secret]) => Object.hasOwn(state.clients, id) && state.clients[id] === secret
+    )
+    if (!creds) return HttpResponse.json({ error: 'invalid_client' }, { status: 401 })
     const form = new URLSearchParams(await request.text())
     if (form.get('grant_type') !== 'client_credentials') {
       return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
