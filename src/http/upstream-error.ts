@@ -44,10 +44,10 @@ export class UpstreamError extends Error {
     return this.status === undefined
   }
 
-  /** Worth trying again later: network errors, 429 and 5xx (DESIGN §7). */
+  /** Worth trying again later: network errors, 429, 500, 502, 503 and 504 (DESIGN §7, as the Globus SDK). */
   get transient (): boolean {
     if (this.status === undefined || this.status === 429 || this.status === 503) return true
-    if (this.status < 500) return false
+    if (![500, 502, 504].includes(this.status)) return false
     // Globus: a 5xx naming an external or endpoint error will not get better by repeating it
     return !(this.service === 'globus' && /ExternalError|EndpointError/.test(this.code ?? ''))
   }
