@@ -94,7 +94,7 @@ export class GlobusClient {
       path: '/v0.10/submission_id',
       retry: true,
     })
-    if (typeof res.value !== 'string') throw malformed('submission_id', 'no value')
+    if (typeof res.value !== 'string') throw UpstreamError.malformed('globus', 'submission_id', 'no value')
     return res.value
   }
 
@@ -120,7 +120,7 @@ export class GlobusClient {
       res = await this.call(req)
     }
     if ((res.code !== 'Accepted' && res.code !== 'Duplicate') || typeof res.task_id !== 'string') {
-      throw malformed('transfer', `unexpected result ${JSON.stringify(res.code)}`)
+      throw UpstreamError.malformed('globus', 'transfer', `unexpected result ${JSON.stringify(res.code)}`)
     }
     return { code: res.code, taskId: res.task_id, submissionId: spec.submissionId }
   }
@@ -202,10 +202,6 @@ export class GlobusClient {
 
 function withToken (req: HttpRequest, token: string): HttpRequest {
   return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }
-}
-
-function malformed (operation: string, what: string): UpstreamError {
-  return new UpstreamError({ service: 'globus', operation, status: 502, message: `unexpected Globus answer: ${what}` })
 }
 
 function transferBody (spec: TransferSpec): Record<string, unknown> {

@@ -1,5 +1,6 @@
 // The service account's Globus token (client credentials): cached, renewed early, fetched once at a time.
 import type { HttpClient } from '../http/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
 import { mergeScopes } from './scopes.js'
 
 interface CachedToken {
@@ -73,7 +74,7 @@ export class GlobusTokenProvider {
     const token = res.body?.access_token
     const lifetime = Number(res.body?.expires_in)
     if (typeof token !== 'string' || !Number.isFinite(lifetime)) {
-      throw new Error('Globus Auth answered without access_token and expires_in')
+      throw UpstreamError.malformed('globus', 'token', 'no access_token and expires_in')
     }
     // Renew at the later of 60 s before expiry and half the lifetime, so that short-lived
     // tokens are not fetched again on every call.

@@ -52,6 +52,12 @@ export class UpstreamError extends Error {
     return !(this.service === 'globus' && /ExternalError|EndpointError/.test(this.code ?? ''))
   }
 
+  /** A 2xx answer the service cannot use (a field missing or of the wrong kind): a bad gateway. */
+  static malformed (service: Service, operation: string, what: string): UpstreamError {
+    const name = service === 'globus' ? 'Globus' : 'SciCat'
+    return new UpstreamError({ service, operation, status: 502, code: 'MalformedAnswer', message: `unexpected ${name} answer: ${what}` })
+  }
+
   /** A short description for logs and job messages: "globus task_list: 503 ServiceUnavailable: ...". */
   describe (): string {
     const status = this.status === undefined ? 'no response' : String(this.status)

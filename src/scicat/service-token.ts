@@ -1,5 +1,6 @@
 // The SciCat service account's token: a login renewed before expiry (single-flight), or a fixed token.
 import type { HttpClient } from '../http/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
 
 export interface ServiceToken {
   token(): Promise<string>
@@ -52,7 +53,7 @@ export class LoginServiceToken implements ServiceToken {
       retry: true,
     })
     const { access_token: token, expires_in: expiresIn, created } = res.body ?? {}
-    if (typeof token !== 'string') throw new Error('SciCat login answered without access_token')
+    if (typeof token !== 'string') throw UpstreamError.malformed('scicat', 'login', 'no access_token')
     const lifetimeMs = (Number.isFinite(Number(expiresIn)) ? Number(expiresIn) : 3600) * 1000
     const createdMs = typeof created === 'string' ? Date.parse(created) : Number.NaN
     // Expiry is created + expires_in (SciCat's own clock); renew at 80% of the lifetime, or

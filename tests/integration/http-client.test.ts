@@ -269,6 +269,26 @@ describe('timeouts', () => {
     expect(attempts.map((a) => a.status)).toEqual(['error'])
   })
 
+  it('fails a response whose body stalls longer than bodyTimeout, naming the timeout', async () => {
+    const stalling = createServer((_req, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.write('{"value": ') // and nothing more
+    })
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve))
+    res.defer(async () => {
+      stalling.closeAllConnections()
+      await new Promise<void>((resolve) => stalling.close(() => resolve()))
+    })
+    const { port } = stalling.address() as AddressInfo
+    const http = res.http({ service: 'scicat', baseUrl: `http://127.0.0.1:${port}`, timeouts: { bodyMs: 150 } })
+    const started = performance.now()
+    const err = await failure(http.send({ operation: 'getJob', method: 'GET', path: '/api/v4/jobs/x', retry: false }))
+    expect(performance.now() - started).toBeLessThan(2500)
+    expect(err.status).toBeUndefined()
+    expect(err.transient).toBe(true)
+    expect(err.message).toBe('timed out reading the response body')
+  })
+
   it('retries after a timeout', async () => {
     const { sim, submissionId, count, attempts } = await setup({ timeouts: { headersMs: 150 } })
     sim.core.inject('submission_id', { latencyMs: 2500 })

@@ -112,6 +112,40 @@ describe('service token', () => {
     expect(count('findJobs')).toBe(2)
   })
 
+  it('logs in again and retries once when SciCat answers with 401', async () => {
+    const { client, sim, count } = await setup()
+    const job = sim.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p12345' })
+    await client.getJob(job.id)
+    sim.core.inject('getJob', { status: 401 })
+    expect((await client.getJob(job.id)).id).toBe(job.id)
+    expect(count('login')).toBe(2)
+    expect(count('getJob')).toBe(3)
+  })
+
+  it("counts the token's lifetime from SciCat's `created`, not from when the answer arrived", async () => {
+    // the service's clock is 30 min ahead of SciCat's: by SciCat's clock the token expires
+    // 30 min earlier than the service would think if it counted from its own clock
+    const { client, clock, sim, count } = await setup({ now: () => clock.now() + 1_800_000 })
+    const job = sim.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p12345' })
+    await client.getJob(job.id)
+    // renewal is due 60 s before expiry by SciCat's clock: 59 min after `created`, which the
+    // service's clock shows as 29 min from now (59 min if it counted from its own clock)
+    clock.advance(1_740_000 - 1)
+    await client.getJob(job.id)
+    expect(count('login')).toBe(1)
+    clock.advance(1)
+    await client.getJob(job.id)
+    expect(count('login')).toBe(2)
+    expect(count('getJob')).toBe(3) // renewed in time: no call met an expired token
+  })
+
+  it('reports a login answer without a token as a 502 from SciCat', async () => {
+    const { client, sim } = await setup()
+    sim.core.inject('login', { status: 201, body: { id: 'x' } })
+    const err = await failure(client.findJobs({}))
+    expect(err).toMatchObject({ service: 'scicat', operation: 'login', status: 502, code: 'MalformedAnswer' })
+  })
+
   it('surfaces a 403 that a new login does not cure, after one retry', async () => {
     const { client, sim, count } = await setup({ username: 'other', password: 'x' })
     const job = sim.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p12345' })
