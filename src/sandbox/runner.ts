@@ -1,5 +1,5 @@
 // `scicat-globus-proxy sandbox [--demo]`: the simulators and the service on loopback, with a walkthrough.
-import { writeFileSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
@@ -22,7 +22,11 @@ export interface SandboxOptions {
 
 export async function runSandbox (options: SandboxOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const world = await startWorld({ configExtra: 'task:\n  pollInterval: 1\n  discoveryInterval: 60\n' })
+  const world = await startWorld({
+    configExtra: 'task:\n  pollInterval: 1\n  discoveryInterval: 60\n',
+    // the walkthrough's transfer takes about 40 s: time to follow it and to cancel it
+    ...(options.demo ? {} : { globus: { bytesPerSecond: walkthroughBytesPerSecond } }),
+  })
   // the service logs to a file so the walkthrough stays readable
   const logFile = join(world.dir, 'proxy.log')
   const logger = createLogger(options.env.LOG_LEVEL || 'info', pino.destination({ dest: logFile, sync: false }))
@@ -48,29 +52,42 @@ export async function runSandbox (options: SandboxOptions): Promise<number> {
   app.tracker.start()
   writeFileSync(join(world.dir, 'scicat-globus-proxy-config.yaml'), world.configText)
 
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+
   if (options.demo) {
-    const code = await demo(world, url, out).catch((err: unknown) => {
-      out(`demo failed: ${err instanceof Error ? err.message : String(err)}`)
-      return 1
-    })
+    // Ctrl-C during the demo: the transfer did not finish, so 1, but everything is cleaned up
+    const code = await Promise.race([
+      demo(world, url, out).catch((err: unknown) => {
+        out(`demo failed: ${err instanceof Error ? err.message : String(err)}`)
+        return 1
+      }),
+      stopped.then((signal) => {
+        out(`\n${signal}: stopping the demo before the transfer finished`)
+        return 1
+      }),
+    ])
     await close()
     return code
   }
 
   out(walkthrough(world, url, logFile))
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'))
-    process.once('SIGTERM', () => resolve('SIGTERM'))
-  })
+  const signal = await stopped
   out(`\n${signal}: stopping the sandbox`)
   await close()
   return 0
 }
 
+/** Globus simulator rate of the interactive sandbox, per transfer. */
+const walkthroughBytesPerSecond = 10_000
+
 function walkthrough (world: World, url: string, logFile: string): string {
   const pid = world.datasets[0]!.pid
   const token = world.tokens.alice
   const q = `sourceFacility=PSI&destFacility=CSCS&scicatPid=${encodeURIComponent(pid)}&collectionRootPath=/`
+  const fileSize = statSync(join(world.dir, 'facility-psi', world.datasets[0]!.sourceFolder, 'raw/image-001.tiff')).size
   return `
 scicat-globus-proxy sandbox is running.
 
@@ -82,14 +99,17 @@ scicat-globus-proxy sandbox is running.
   user             alice, SciCat token below; datasets ${world.datasets.map((d) => d.pid).join(', ')}
   service log      ${logFile}
 
-1. Start a transfer, exactly as the SciCat Ingestor does:
+1. Start a transfer, exactly as the SciCat Ingestor does (it answers {"jobId":"..."}; the
+   commands keep the id in JOB for the next steps):
 
   TOKEN='${token}'
-  curl -s -X POST '${url}/transfer?${q}&autoArchive=true' \\
+  JOB=$(curl -s -X POST '${url}/transfer?${q}&autoArchive=true' \\
     -H "SciCat-API-Key: $TOKEN" -H 'Content-Type: application/json' \\
-    -d '{"fileList":[{"path":"raw/image-001.tiff","isSymlink":false},{"path":"README.txt","isSymlink":false}]}'
+    -d '{"fileList":[{"path":"raw/image-001.tiff","isSymlink":false},{"path":"README.txt","isSymlink":false}]}' \\
+    | sed -E 's/.*"jobId":"([^"]+)".*/\\1/'); echo "$JOB"
 
-   (leave out -d ... to copy the whole folder). It answers {"jobId":"..."}: JOB=<that id>
+   (leave out -d ... to copy the whole folder). The simulated Globus moves
+   ${formatBytes(walkthroughBytesPerSecond)} per second: this transfer takes about ${Math.round(fileSize / walkthroughBytesPerSecond)} s.
 
 2. Follow it through the proxy:
 
@@ -99,7 +119,8 @@ scicat-globus-proxy sandbox is running.
 
   curl -s '${world.scicatUrl}/api/v4/jobs/'$JOB -H "Authorization: Bearer $TOKEN"
 
-4. Cancel it (add ?delete=true to also delete the job):
+4. Cancel it while it runs (add ?delete=true to also delete the job; once it has
+   finished, cancel answers 409):
 
   curl -s -X DELETE '${url}/transfer/'$JOB -H "SciCat-API-Key: $TOKEN" -w '%{http_code}\\n'
 

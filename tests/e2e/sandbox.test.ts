@@ -16,6 +16,26 @@ describe('scicat-globus-proxy sandbox', () => {
     expect(stdout).toMatch(/is archivable: true; archive job: [0-9a-f-]{36}/)
   }, 70_000)
 
+  it('--demo stopped with Ctrl-C before the transfer finished exits 1 after cleaning up', async () => {
+    const child = spawn(process.execPath, [cli, 'sandbox', '--demo'], { env: { PATH: process.env.PATH ?? '', PORT: '0' } })
+    let out = ''
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += String(d)
+          if (/job [0-9a-f-]{36} created/.test(out)) resolve()
+        })
+      })
+      child.kill('SIGINT') // the simulated transfer takes at least a second
+      expect(await exited).toBe(1)
+      expect(out).toContain('SIGINT: stopping the demo before the transfer finished')
+      expect(out).not.toContain('finished. Files are in')
+    } finally {
+      child.kill('SIGKILL')
+    }
+  }, 60_000)
+
   it('prints a walkthrough whose curl commands work, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [cli, 'sandbox'], { env: { PATH: process.env.PATH ?? '', PORT: '0' } })
     let out = ''
@@ -28,20 +48,42 @@ describe('scicat-globus-proxy sandbox', () => {
       while (!out.includes('Press Ctrl-C to stop.') && Date.now() < deadline) {
         await new Promise((resolve) => child.stdout.once('data', resolve))
       }
-      const url = /proxy +(http:\/\/\S+)/.exec(out)?.[1]
+      // every step of the walkthrough, with the URLs, headers and body as printed
       const token = /TOKEN='([^']+)'/.exec(out)?.[1]
-      const post = /curl -s -X POST '([^']+)'/.exec(out)?.[1]
-      expect(url && token && post).toBeTruthy()
+      const post = /JOB=\$\(curl -s -X POST '([^']+)'/.exec(out)?.[1]
+      const body = /-d '(\{"fileList".*\})'/.exec(out)?.[1]
+      const follow = /curl -s '([^']+\/transfer\/)'\$JOB -H "SciCat-API-Key: \$TOKEN"/.exec(out)?.[1]
+      const scicatJob = /curl -s '([^']+\/api\/v4\/jobs\/)'\$JOB -H "Authorization: Bearer \$TOKEN"/.exec(out)?.[1]
+      const cancel = /curl -s -X DELETE '([^']+\/transfer\/)'\$JOB -H "SciCat-API-Key: \$TOKEN"/.exec(out)?.[1]
+      expect({ token, post, body, follow, scicatJob, cancel }).toEqual({
+        token: expect.any(String),
+        post: expect.any(String),
+        body: expect.any(String),
+        follow: expect.any(String),
+        scicatJob: expect.any(String),
+        cancel: expect.any(String),
+      })
+      expect(out).toContain('| sed -E \'s/.*"jobId":"([^"]+)".*/\\1/\'); echo "$JOB"')
       const res = await fetch(post!, {
         method: 'POST',
-        headers: { 'SciCat-API-Key': token!, 'content-type': 'application/json' },
-        body: JSON.stringify({ fileList: [{ path: 'README.txt', isSymlink: false }] }),
+        headers: { 'SciCat-API-Key': token!, 'Content-Type': 'application/json' },
+        body: body!,
       })
       expect(res.status).toBe(200)
-      const { jobId } = (await res.json()) as { jobId: string }
-      const status = await fetch(`${url}/transfer/${jobId}`, { headers: { 'SciCat-API-Key': token! } })
+      const answer = await res.text()
+      const jobId = /.*"jobId":"([^"]+)".*/.exec(answer)?.[1] // what the printed sed keeps
+      expect(jobId).toMatch(/^[0-9a-f-]{36}$/)
+      const status = await fetch(`${follow}${jobId}`, { headers: { 'SciCat-API-Key': token! } })
       expect(status.status).toBe(200)
-      expect(((await status.json()) as { jobId: string }).jobId).toBe(jobId)
+      expect(await status.json()).toMatchObject({ jobId, status: 'transferring' })
+      const job = await fetch(`${scicatJob}${jobId}`, { headers: { Authorization: `Bearer ${token}` } })
+      expect(job.status).toBe(200)
+      expect(await job.json()).toMatchObject({ id: jobId, type: 'globus_transfer_job' })
+      // the walkthrough's transfer runs long enough to be cancelled by hand
+      const cancelled = await fetch(`${cancel}${jobId}`, { method: 'DELETE', headers: { 'SciCat-API-Key': token! } })
+      expect(cancelled.status).toBe(200)
+      const after = await fetch(`${follow}${jobId}`, { headers: { 'SciCat-API-Key': token! } })
+      expect(await after.json()).toMatchObject({ jobId, status: 'cancelled' })
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(out).toContain('SIGTERM: stopping the sandbox')
