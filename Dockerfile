@@ -13,7 +13,8 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# --omit=optional: typescript, an optional peer of msw, is not needed at run time
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
@@ -23,7 +24,8 @@ COPY --from=build /build/dist ./dist
 COPY package.json openapi.yaml scicat-globus-proxy-config.example.yaml ./
 USER node
 EXPOSE 8080
+# asks /health on the port and host of the mounted config (PORT and HOST override them)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "dist/cli.js", "healthcheck"]
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["serve"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Command line: serve (default), check-config, sandbox.
+// Command line: serve (default), check-config, sandbox, healthcheck.
 import { parseArgs } from 'node:util'
 import { missingCredentials } from './config/credentials.js'
 import { describeConfig, formatConfig } from './config/describe.js'
@@ -12,6 +12,7 @@ Commands:
   serve                  start the service (default)
   check-config           load and validate the config, print it resolved
   sandbox                run the service against built-in Globus and SciCat simulators
+  healthcheck            exit 0 when the service of this config answers /health (Docker)
 
 Options:
   --config FILE          config file (else $SCICAT_GLOBUS_PROXY_CONFIG,
@@ -67,6 +68,20 @@ async function main (argv: string[]): Promise<number> {
     case 'serve': {
       const { serve } = await import('./server.js')
       return serve({ configFlag: values.config, env: process.env, cwd: process.cwd() })
+    }
+    case 'healthcheck': {
+      const { config } = loadConfig({ flag: values.config, env: process.env, cwd: process.cwd() })
+      // a service listening on every interface is asked on loopback
+      const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/health`
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(4000) })
+        if (res.ok) return 0
+        process.stderr.write(`unhealthy: ${url} answered ${res.status}\n`)
+      } catch (err) {
+        process.stderr.write(`unhealthy: ${url}: ${(err as Error).message}\n`)
+      }
+      return 1
     }
     case 'sandbox': {
       const { runSandbox } = await import('./sandbox/runner.js')

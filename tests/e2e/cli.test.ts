@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -111,5 +113,32 @@ facilities:
     const misplaced = await run(['serve', '--json'])
     expect(misplaced.code).toBe(1)
     expect(misplaced.stderr).toMatch(/--json only applies to check-config/)
+  })
+
+  it('healthcheck exits 0 when the service of the config answers /health, 1 otherwise, on the config port', async () => {
+    let healthy = true
+    const seen: string[] = []
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '')
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end('{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      // listening on every interface (the default host): asked on loopback
+      const path = file(`scicatUrl: http://s\nport: ${port}\nfacilities:\n  - {name: A, collection: c}\n`)
+      expect((await run(['healthcheck', '--config', path])).code).toBe(0)
+      expect(seen).toEqual(['/health'])
+      healthy = false
+      const sick = await run(['healthcheck', '--config', path])
+      expect(sick.code).toBe(1)
+      expect(sick.stderr).toContain(`unhealthy: http://127.0.0.1:${port}/health answered 503`)
+      // PORT overrides the file, as for serve
+      const elsewhere = await run(['healthcheck', '--config', path], { PORT: '1' })
+      expect(elsewhere.code).toBe(1)
+      expect(elsewhere.stderr).toContain('unhealthy: http://127.0.0.1:1/health')
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 })
