@@ -28,8 +28,13 @@ export interface Fault {
   retryAfter?: number
   /** Delay before answering (or failing), in milliseconds. */
   latencyMs?: number
-  /** Drop the connection instead of answering. */
+  /** Drop the connection instead of answering; the handler does not run, so nothing happens. */
   networkError?: boolean
+  /**
+   * A lost answer: the handler runs (a job is created, a task submitted), then the connection
+   * is dropped instead of sending its answer. `status` and `body` are not used with it.
+   */
+  dropAnswer?: boolean
   /** How many calls the fault applies to (default 1). */
   times?: number
 }
@@ -64,13 +69,17 @@ export class SimCore {
     this.counts.clear()
   }
 
-  /** Wraps a handler's resolver: counts the call and applies a pending fault first. */
+  /** Wraps a handler's resolver: counts the call and applies a pending fault first (`dropAnswer`: after). */
   op<A extends unknown[]>(operation: string, resolver: Resolver<A>): Resolver<A> {
     return async (...args: A) => {
       this.counts.set(operation, this.count(operation) + 1)
       const fault = this.takeFault(operation)
       if (fault?.latencyMs) await delay(fault.latencyMs)
       if (fault?.networkError) return HttpResponse.error()
+      if (fault?.dropAnswer) {
+        await resolver(...args)
+        return HttpResponse.error()
+      }
       if (fault?.status) {
         const headers: Record<string, string> = {}
         if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter)

@@ -637,6 +637,31 @@ describe('simulator controls', () => {
     expect(failed.text).toBe('"Internal server error"')
   })
 
+  it('loses the answer of a job POST that took effect (dropAnswer)', async () => {
+    sim.core.inject('createJob', { dropAnswer: true })
+    await expect(call('POST', '/api/v4/jobs', { token: proxy, body: transferJob() })).rejects.toThrow()
+    const jobs = sim.jobs()
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0]).toMatchObject({ type: 'globus_transfer_job', ownerUser: 'jdoe', statusCode: 'jobSubmitted' })
+    expect(jobs[0]!.jobParams).toMatchObject({ globusTaskId: 't-1' })
+    const listed = await call('GET', jobsUrl({ where: { 'jobParams.globusTaskId': 't-1' } }), { token: proxy })
+    expect(items(listed).map((j) => j.id)).toEqual([jobs[0]!.id])
+    // once: the next POST is answered, and a networkError fault creates nothing
+    await createTransfer()
+    sim.core.inject('createJob', { networkError: true })
+    await expect(call('POST', '/api/v4/jobs', { token: proxy, body: transferJob() })).rejects.toThrow()
+    expect(sim.jobs()).toHaveLength(2)
+    expect(sim.core.count('createJob')).toBe(3)
+  })
+
+  it('runs the real handler under dropAnswer: a request it refuses creates nothing either', async () => {
+    sim.core.inject('createJob', { dropAnswer: true, times: 2 })
+    await expect(call('POST', '/api/v4/jobs', { token: jdoe, body: transferJob() })).rejects.toThrow()
+    await expect(call('POST', '/api/v4/jobs', { token: proxy, body: transferJob({ type: 'nope' }) })).rejects.toThrow()
+    expect(sim.jobs()).toEqual([])
+    expect((await call('POST', '/api/v4/jobs', { token: jdoe, body: transferJob() })).status).toBe(403)
+  })
+
   it('seeds jobs with insertJob, as an earlier run left them', async () => {
     const seeded = sim.insertJob({
       type: 'globus_transfer_job',
