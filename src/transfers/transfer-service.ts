@@ -207,7 +207,18 @@ export class TransferService {
       if (!(err instanceof UpstreamError)) throw err
       if (err.transient) {
         const where = { type: dto.type, 'jobParams.globusSubmissionId': submissionId }
-        const [found] = await this.deps.scicat.findJobs(where, 10).catch(() => [])
+        let found: Job | undefined
+        try {
+          found = (await this.deps.scicat.findJobs(where, 10))[0]
+        } catch (lookupErr) {
+          // the job may well exist: discovery will adopt and submit it, so "could not create" would mislead
+          const lookup = lookupErr instanceof UpstreamError ? lookupErr.describe() : String(lookupErr)
+          throw new ProxyError(
+            'PROXY_UPSTREAM_SCICAT',
+            'SciCat\'s answer to the job creation was lost and the job could not be looked up; if it was created, it will still be transferred',
+            { details: `globusSubmissionId ${submissionId}; create: ${err.describe()}; lookup: ${lookup}`, cause: err }
+          )
+        }
         if (found) return found
       }
       throw upstreamFailure(err, 'SciCat could not create the transfer job')

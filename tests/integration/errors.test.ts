@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { sandboxCollections, type World } from '../../src/sandbox/world.js'
 import { startWithConfig } from '../helpers/custom-config.js'
 import { cyclesUntil, ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
+import { jobOf, resultOf, submissionIdOf, tasksForSubmission } from '../helpers/transfers.js'
 
 const transferScope = 'urn:globus:auth:scope:transfer.api.globus.org:all'
 const dataAccess = (collection: string) => `https://auth.globus.org/scopes/${collection}/data_access`
@@ -89,6 +90,70 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
     expect(world.globus.tasks()).toHaveLength(0)
     expect(setup.proxy.app.tracker.transfers.size).toBe(0)
     expect(setup.proxy.app.tracker.creating.size).toBe(0)
+  })
+
+  it('a lost answer to the job POST: the job it created is found by its submission id and submitted once', async () => {
+    setup = await startAll()
+    const { world } = setup
+    world.scicat.core.inject('createJob', { dropAnswer: true })
+    const res = await post(setup)
+    expect(res.statusCode, res.body).toBe(200)
+    const { jobId } = res.json() as { jobId: string }
+    // the POST was not repeated: the lookup found the job it had created
+    expect(world.scicat.core.count('createJob')).toBe(1)
+    expect(world.scicat.core.count('findJobs')).toBe(1)
+    const jobs = world.scicat.jobs()
+    expect(jobs.map((j) => j.id)).toEqual([jobId])
+    const submissionId = submissionIdOf(world, jobId)
+    expect(submissionId).toBeTruthy()
+    const tasks = tasksForSubmission(world, submissionId)
+    expect(tasks).toHaveLength(1)
+    expect(world.globus.core.count('transfer')).toBe(1)
+    expect(jobOf(world, jobId).statusCode).toBe('submitted')
+    expect(resultOf(world, jobId).globusTaskId).toBe(tasks[0]!.task_id)
+    expect(setup.proxy.app.tracker.creating.size).toBe(0)
+    // the next discovery finds the job already followed: nothing is adopted or submitted again
+    expect(await setup.proxy.app.tracker.discover()).toBe(0)
+    await cyclesUntil(setup, () => jobOf(world, jobId).statusCode === 'finished', { stepMs: 500 })
+    expect(world.globus.core.count('transfer')).toBe(1)
+    expect(world.scicat.jobs().filter((j) => j.type === 'globus_transfer_job')).toHaveLength(1)
+  })
+
+  it('a lost answer to the job POST and a failing lookup: 502; the job that exists is submitted once by discovery', async () => {
+    setup = await startAll()
+    const s = setup
+    const { world } = s
+    world.scicat.core.inject('createJob', { dropAnswer: true })
+    world.scicat.core.inject('findJobs', { networkError: true, times: 100 })
+    const body = expectJsonError(await post(s), 502, 'PROXY_UPSTREAM_SCICAT')
+    expect(body.message).toMatch(/lost/)
+    expect(body.details).toMatch(/lookup/)
+    expect(world.scicat.core.count('createJob')).toBe(1)
+    expect(world.scicat.core.count('findJobs')).toBeGreaterThan(1) // the lookup is a GET: retried
+    world.scicat.core.clearFaults()
+    // the job exists, unsubmitted and followed by nobody
+    const jobs = world.scicat.jobs()
+    expect(jobs).toHaveLength(1)
+    const job = jobs[0]!
+    expect(body.details).toContain(job.jobParams.globusSubmissionId as string)
+    expect(job.statusCode).toBe('jobSubmitted')
+    expect(world.globus.core.count('transfer')).toBe(0)
+    expect(s.proxy.app.tracker.transfers.size).toBe(0)
+    expect(s.proxy.app.tracker.creating.size).toBe(0)
+    // DESIGN §6: discovery adopts a job with only a submission id, as after a crash between
+    // job creation and submission, and the stored submission id makes the submission exactly-once
+    await s.proxy.app.tracker.runCycle()
+    expect(s.proxy.app.tracker.transfers.has(job.id)).toBe(true)
+    expect(jobOf(world, job.id).statusCode).toBe('submitted')
+    const tasks = tasksForSubmission(world, submissionIdOf(world, job.id))
+    expect(tasks).toHaveLength(1)
+    expect(resultOf(world, job.id).globusTaskId).toBe(tasks[0]!.task_id)
+    s.clock.advance(s.proxy.config.task.discoveryInterval * 1000)
+    await s.proxy.app.tracker.runCycle()
+    await cyclesUntil(s, () => jobOf(world, job.id).statusCode === 'finished', { stepMs: 500 })
+    expect(world.globus.core.count('transfer')).toBe(1)
+    expect(world.globus.tasks()).toHaveLength(1)
+    expect(world.scicat.jobs().filter((j) => j.type === 'globus_transfer_job')).toHaveLength(1)
   })
 
   it('answers 502 with no job and no submission when SciCat fails reading the dataset', async () => {
