@@ -242,6 +242,84 @@ describe('after Globus SUCCEEDED', () => {
     expect(world.scicat.core.count('updateJob')).toBe(patches)
   })
 
+  it('retries creating the archive job on later cycles; once it worked there is one, recorded in archiveJobId', async () => {
+    const { s, world, jobId, taskId } = await slowTransfer()
+    s.clock.advance(120_000)
+    expect(world.globus.isFinished(taskId)).toBe(true)
+    world.scicat.core.resetCounts()
+    world.scicat.core.inject('createJob', { status: 503, times: 3 })
+    for (let i = 1; i <= 3; i++) {
+      await cycle(s)
+      // the job POST is not repeated within a cycle: one try per cycle
+      expect(world.scicat.core.count('createJob')).toBe(i)
+      expect(jobOf(world, jobId).statusCode).not.toBe('finished')
+      expect(resultOf(world, jobId)).toMatchObject({ status: 'transferring', error: '' })
+      expect(resultOf(world, jobId).archiveJobId).toBeUndefined()
+      expect(archiveJobs(s)).toHaveLength(0)
+    }
+    // the dataset was marked archivable before the archive job was tried
+    expect(world.scicat.dataset(world.datasets[0]!.pid)!.datasetlifecycle).toMatchObject({ archivable: true })
+    await cycle(s)
+    expect(world.scicat.core.count('createJob')).toBe(4)
+    const archives = archiveJobs(s)
+    expect(archives).toHaveLength(1)
+    expect(archives[0]!.jobParams).toMatchObject({ transferJobId: jobId, datasetList: [{ pid: world.datasets[0]!.pid, files: [] }] })
+    expect(jobOf(world, jobId).statusCode).toBe('finished')
+    expect(resultOf(world, jobId)).toMatchObject({ status: 'finished', error: '', archiveJobId: archives[0]!.id })
+    await cycle(s)
+    expect(world.scicat.core.count('createJob')).toBe(4)
+    expect(archiveJobs(s)).toHaveLength(1)
+  })
+
+  it('an archive job whose creation answer was lost is found on the next cycle, not created again', async () => {
+    const { s, world, jobId, taskId } = await slowTransfer()
+    s.clock.advance(120_000)
+    expect(world.globus.isFinished(taskId)).toBe(true)
+    world.scicat.core.resetCounts()
+    world.scicat.core.inject('createJob', { dropAnswer: true })
+    await cycle(s)
+    expect(archiveJobs(s)).toHaveLength(1)
+    expect(jobOf(world, jobId).statusCode).not.toBe('finished')
+    await cycle(s)
+    expect(world.scicat.core.count('createJob')).toBe(1)
+    const archives = archiveJobs(s)
+    expect(archives).toHaveLength(1)
+    expect(jobOf(world, jobId).statusCode).toBe('finished')
+    expect(resultOf(world, jobId)).toMatchObject({ status: 'finished', error: '', archiveJobId: archives[0]!.id })
+  })
+
+  it('an archive job that cannot be created ends the job finished with the problem in error, after the last attempt', async () => {
+    const { s, world, jobId, taskId } = await slowTransfer()
+    s.clock.advance(120_000)
+    expect(world.globus.isFinished(taskId)).toBe(true)
+    world.scicat.core.resetCounts()
+    world.scicat.core.inject('createJob', { status: 503, times: 1_000_000 })
+    for (let i = 1; i < maxFinishAttempts; i++) {
+      await cycle(s)
+      expect(jobOf(world, jobId).statusCode).not.toBe('finished')
+      expect(resultOf(world, jobId).status).toBe('transferring')
+    }
+    await cycle(s)
+    expect(world.scicat.core.count('createJob')).toBe(maxFinishAttempts)
+    const job = jobOf(world, jobId)
+    expect(job.statusCode).toBe('finished')
+    const result = resultOf(world, jobId)
+    expect(result.status).toBe('finished')
+    expect(result.error).toMatch(/post-transfer step failed.*createJob.*503/)
+    expect(result.archiveJobId).toBeUndefined()
+    expect(job.statusMessage).toContain('post-transfer step failed')
+    expect(archiveJobs(s)).toHaveLength(0)
+    // the transfer itself is done: the dataset is archivable; nothing is tried again
+    expect(world.scicat.dataset(world.datasets[0]!.pid)!.datasetlifecycle).toMatchObject({ archivable: true })
+    world.scicat.core.clearFaults()
+    const patches = world.scicat.core.count('updateJob')
+    await cycle(s)
+    await cycle(s, s.proxy.config.task.discoveryInterval * 1000)
+    expect(world.scicat.core.count('updateJob')).toBe(patches)
+    expect(world.scicat.core.count('createJob')).toBe(maxFinishAttempts)
+    expect(archiveJobs(s)).toHaveLength(0)
+  })
+
   it('an archive job made for this transfer earlier (its answer lost, or before a restart) is reused, not created again', async () => {
     const { s, world, jobId, taskId } = await slowTransfer()
     const earlier = world.scicat.insertJob({
