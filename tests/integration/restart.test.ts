@@ -153,6 +153,24 @@ describe('restart', () => {
     expect(archiveJobs(s.world)).toHaveLength(2)
   })
 
+  it('discovery runs again every task.discoveryInterval while the service runs, not every cycle', async () => {
+    const s = await start({}, yaml({ globus: fast, task: { discoveryInterval: 60 } }))
+    await s.proxy.app.tracker.runCycle() // the first cycle discovers
+    // a job another process (or a lost answer) left unsubmitted appears in SciCat
+    const found = insertCreatedJob(s.world, paramsFor(s.world, 0, await s.proxy.deps.globus.getSubmissionId()))
+    s.world.scicat.core.resetCounts()
+    s.clock.advance(59_000)
+    await s.proxy.app.tracker.runCycle()
+    expect(s.world.scicat.core.count('findJobs')).toBe(0)
+    expect(s.world.globus.tasks()).toHaveLength(0)
+    s.clock.advance(1000)
+    await s.proxy.app.tracker.runCycle()
+    expect(s.world.scicat.core.count('findJobs')).toBeGreaterThan(0)
+    const tasks = tasksForSubmission(s.world, submissionIdOf(s.world, found.id))
+    expect(tasks).toHaveLength(1)
+    expect(resultOf(s.world, found.id).globusTaskId).toBe(tasks[0]!.task_id)
+  })
+
   it('a task Globus accepted whose id never reached SciCat is re-submitted after the restart and Globus answers Duplicate', async () => {
     const extra = yaml({ globus: fast })
     let s = await start({}, extra)
