@@ -70,12 +70,17 @@ describe('GET /transfer/{scicatJobId}', () => {
     expect(done.message).toBe(world.scicat.job(jobId)!.statusMessage)
   })
 
-  it('lets the job\'s ownerUser see it even outside its ownerGroup', async () => {
+  it('lets the job\'s ownerUser see and cancel it even outside its ownerGroup', async () => {
     setup = await startAll()
     const job = setup.world.scicat.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p99999', ownerUser: 'alice' })
     const res = await request(setup, 'GET', `/transfer/${job.id}`, setup.world.tokens.alice)
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ jobId: job.id, status: 'transferring', sourceFacility: '', destFacility: '' })
+    // and cancel it; someone neither its ownerUser nor in its group may not
+    expectError(await request(setup, 'DELETE', `/transfer/${job.id}`, setup.world.tokens.bob), 403, 'PROXY_FORBIDDEN')
+    const cancel = await request(setup, 'DELETE', `/transfer/${job.id}`, setup.world.tokens.alice)
+    expect(cancel.statusCode, cancel.body).toBe(200)
+    expect(setup.world.scicat.job(job.id)).toMatchObject({ statusCode: 'cancelled' })
   })
 
   it('refuses another group with 403, and answers 404 for an unknown id or a job of another type', async () => {
