@@ -205,6 +205,13 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
     const moved = Math.min(...busy.map((s) => s.progressed))
     const shown = c.impl === 'service' ? Math.min(c.n, PROGRESS_BUDGET) : c.n
     targets.push(target(`${name}: jobs showing new progress per busy cycle = ${shown}`, `min ${moved} of ${c.n}`, moved === shown))
+    if (c.n >= 10_000) {
+      // not met, shown so that the numbers above are read right: every job's progress written
+      // every cycle, and the first cycle after adopting N jobs at once (N status changes)
+      const label = c.impl === 'service' ? 'first cycle after adopting all at once' : 'busy cycle'
+      const cpu = max((c.impl === 'service' ? of(c, 'first') : busy).map((s) => s.cpuMs))
+      targets.push(target(`${name}: CPU of the ${label} < 1000 ms`, `max ${cpu} ms`, cpu < 1000))
+    }
     if (c.n >= 10_000 && c.impl === 'service') {
       const idleCpu = max(of(c, 'idle').map((s) => s.cpuMs))
       targets.push(target(`${name}: CPU per idle cycle < 1000 ms`, `max ${idleCpu} ms`, idleCpu < 1000))
