@@ -30,7 +30,13 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   const inFlight = new PQueue({ concurrency: config.task.maxConcurrency })
   // Globus meters requests per identity, and every task shares the service's one identity.
   // strict: a sliding window; the default fixed window lets up to twice the rate through across a boundary.
-  const globusRate = new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000, strict: true })
+  const perSecond = () => new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000, strict: true })
+  // The rate counts the moment a call starts, in its in-flight slot. Counted before it waits for
+  // a slot, calls that passed while SciCat calls held every slot would then start back to back,
+  // above the rate. The pace in front keeps them from holding slots while they wait for the rate:
+  // a call holds one only when waiting for a slot bunched it up with others.
+  const globusPace = perSecond()
+  const globusRate = perSecond()
   const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
   const scicatHttp = new HttpClient({
     ...common,
@@ -39,7 +45,7 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     schedule: (attempt) => inFlight.add(attempt),
   })
   const globusSchedule = <T>(attempt: () => Promise<T>) =>
-    globusRate.add(() => inFlight.add(attempt))
+    globusPace.add(() => inFlight.add(() => globusRate.add(attempt)))
   const authHttp = new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.authUrl, schedule: globusSchedule })
   const transferHttp =
     config.globus.authUrl === config.globus.transferUrl
