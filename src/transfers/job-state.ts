@@ -20,6 +20,8 @@ export interface ResultObject {
   bytesPerSecond?: number
   completionTime?: string
   archiveJobId?: string
+  /** The dataset's size as SciCat records it (`dataset.size`), when it has one; Globus reports no total. */
+  bytesTotal?: number
 }
 
 export interface JobView {
@@ -60,6 +62,7 @@ export function queuedView (submissionId: string, ahead: number, prev?: JobView)
     jobResultObject: {
       ...emptyResult(submissionId),
       ...(prev?.jobResultObject.archiveJobId ? { archiveJobId: prev.jobResultObject.archiveJobId } : {}),
+      ...(prev?.jobResultObject.bytesTotal !== undefined ? { bytesTotal: prev.jobResultObject.bytesTotal } : {}),
     },
   }
 }

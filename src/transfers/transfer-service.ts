@@ -6,7 +6,7 @@ import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
-import { endedStatuses, viewOf } from './job-state.js'
+import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
@@ -29,6 +29,7 @@ export interface TransferStatusView {
   bytesTransferred: number
   filesTransferred: number
   filesTotal: number
+  bytesTotal?: number
   sourceFacility: string
   destFacility: string
   createdAt: string
@@ -182,7 +183,7 @@ export class TransferService {
       owner,
       createdAt: job.createdAt,
       state: 'queued',
-      view: viewOf(job, submissionId),
+      view: withBytesTotal(viewOf(job, submissionId), dataset.size),
     }
     const started = this.deps.tracker.startTransfer(t)
     this.deps.tracker.creating.delete(submissionId)
@@ -307,6 +308,7 @@ export class TransferService {
       bytesTransferred: r.bytesTransferred,
       filesTransferred: r.filesTransferred,
       filesTotal: r.filesTotal,
+      ...(r.bytesTotal !== undefined ? { bytesTotal: r.bytesTotal } : {}),
       sourceFacility: typeof p.sourceFacility === 'string' ? p.sourceFacility : '',
       destFacility: typeof p.destFacility === 'string' ? p.destFacility : '',
       createdAt: job.createdAt,
@@ -359,4 +361,10 @@ export class TransferService {
 
 function notFound (jobId: string): ProxyError {
   return new ProxyError('PROXY_JOB_NOT_FOUND', `no transfer job ${jobId}`)
+}
+
+/** The dataset's size in SciCat goes with every update of the job, as `bytesTotal`. */
+function withBytesTotal (view: JobView, size: unknown): JobView {
+  if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) return view
+  return { ...view, jobResultObject: { ...view.jobResultObject, bytesTotal: size } }
 }

@@ -52,6 +52,7 @@ describe('GET /transfer/{scicatJobId}', () => {
       bytesTransferred: 0,
       filesTransferred: 0,
       filesTotal: 0,
+      bytesTotal: world.datasets[0]!.size,
       sourceFacility: 'PSI',
       destFacility: 'CSCS',
       createdAt: job.createdAt,

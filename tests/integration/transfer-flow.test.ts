@@ -61,6 +61,10 @@ describe('POST /transfer as the Ingestor sends it', () => {
       'error',
     ])
     expect(result.status).toBe('transferring')
+    // Globus reports no total: the dataset's size in SciCat is the total
+    const size = world.scicat.dataset(pid)!.size
+    expect(size).toBe(400_000 + 300_000 + 200_000 + 'dataset 1\n'.length)
+    expect(result.bytesTotal).toBe(size)
     const taskId = result.globusTaskId as string
     expect(taskId).toBeTruthy()
 
@@ -93,6 +97,7 @@ describe('POST /transfer as the Ingestor sends it', () => {
       filesTransferred: 4,
       filesTotal: 4,
       bytesTransferred: 400_000 + 300_000 + 200_000 + 'dataset 1\n'.length,
+      bytesTotal: size,
     })
     expect(world.scicat.dataset(pid)!.datasetlifecycle).toMatchObject({ archivable: true, archiveStatusMessage: 'datasetCreated' })
     const archives = world.scicat.jobs().filter((j) => j.type === 'archive')
