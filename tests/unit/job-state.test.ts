@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { cancelledView, finishedView, queuedView, roughCount, submittedView } from '../../src/transfers/job-state.js'
+
+describe('job views', () => {
+  it('queue positions are exact below 10, then rounded down so the message rarely changes', () => {
+    expect([0, 1, 9, 10, 19, 20, 99, 100, 250, 1234].map(roughCount)).toEqual([
+      '0', '1', '9', '10+', '10+', '20+', '90+', '100+', '200+', '1000+',
+    ])
+    expect(queuedView('sid', 23).statusMessage).toBe('queued for Globus: 20+ ahead')
+  })
+
+  it('bytesTotal and archiveJobId survive going back to the queue, and every later state', () => {
+    const start = queuedView('sid', 0)
+    const sized = { ...start, jobResultObject: { ...start.jobResultObject, bytesTotal: 1234, archiveJobId: 'a1' } }
+    const requeued = queuedView('sid', 5, sized)
+    expect(requeued.jobResultObject).toMatchObject({ bytesTotal: 1234, archiveJobId: 'a1', globusTaskId: '', status: 'transferring' })
+    const submitted = submittedView(requeued, 'task-1')
+    expect(submitted.jobResultObject).toMatchObject({ bytesTotal: 1234, globusTaskId: 'task-1' })
+    expect(finishedView(submitted, undefined).jobResultObject.bytesTotal).toBe(1234)
+    expect(cancelledView(submitted).jobResultObject.bytesTotal).toBe(1234)
+    expect(queuedView('sid', 0).jobResultObject).not.toHaveProperty('bytesTotal')
+  })
+})
