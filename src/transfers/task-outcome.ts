@@ -62,8 +62,13 @@ export function readTask (t: Transfer, task: GlobusTask | undefined, now: number
   return { kind: 'running', view, progressOnly: isProgressOnly(t.want ?? t.view, view) }
 }
 
-/** Both plain "transferring: ..." lines: only counts, bytes or rate can differ. */
+/**
+ * Nothing but progress: a plain "transferring: ..." line after another one (only counts, bytes
+ * or rate differ), or after "submitted" (the Ingestor reads `transferring` in both: the job's
+ * jobResultObject.status does not change).
+ */
 function isProgressOnly (current: JobView, next: JobView): boolean {
   const plain = (v: JobView) => v.statusCode === 'transferring' && v.statusMessage.startsWith('transferring: ')
-  return plain(current) && plain(next) && current.jobResultObject.error === next.jobResultObject.error
+  const before = plain(current) || current.statusCode === 'submitted'
+  return before && plain(next) && current.jobResultObject.error === next.jobResultObject.error
 }

@@ -68,10 +68,12 @@ describe('readTask', () => {
     )
   })
 
-  it('marks plain progress as progress-only, and a change of status line as not', () => {
+  it('marks plain progress (also right after "submitted") as progress-only, and a change of status line as not', () => {
     const t = transfer()
-    const first = readTask(t, task(), 0, 300)
-    expect(first).toMatchObject({ kind: 'running', progressOnly: false }) // submitted → transferring
+    // submitted → transferring: jobResultObject.status, all the Ingestor reads, stays transferring
+    expect(readTask(t, task(), 0, 300)).toMatchObject({ kind: 'running', progressOnly: true })
+    // submitted → Globus trouble is news
+    expect(readTask(t, task({ nice_status: 'PERMISSION_DENIED' }), 0, 300)).toMatchObject({ kind: 'running', progressOnly: false })
     t.view = runningView(t.view, task())
     expect(readTask(t, task({ bytes_transferred: 200 }), 0, 300)).toMatchObject({ kind: 'running', progressOnly: true })
     expect(readTask(t, task({ status: 'INACTIVE', nice_status: 'NETWORK_ERROR' }), 0, 300)).toMatchObject({
