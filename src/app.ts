@@ -1,6 +1,7 @@
 // buildApp(config, deps): the Fastify app with every plugin and route registered explicitly; no I/O here.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
@@ -60,8 +61,14 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     keepAliveTimeout: 72_000,
     // Fastify's own 503 while closing has no `code`: the onRequest hook below answers instead
     return503OnClosing: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: true } },
   }) as unknown as FastifyInstance
+  // Query, path and headers: strings coerced to the declared types, every problem named at once.
+  // Bodies: JSON has its own types, and validation stops at the first problem: a large fileList
+  // of bad entries would otherwise make millions of error objects (and as long a message).
+  const ajvOptions = { removeAdditional: false, useDefaults: true, strict: false } as const
+  const lenient = new Ajv({ ...ajvOptions, coerceTypes: true, allErrors: true })
+  const exact = new Ajv({ ...ajvOptions, coerceTypes: false, allErrors: false })
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema))
 
   const now = deps.now ?? Date.now
   const tracker = new Tracker({ config, ...deps, now })

@@ -31,7 +31,9 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
   }
   const e = err as FastifyError
   if (e.validation) {
-    const details = e.validation.map((v) => describeViolation(e.validationContext ?? 'request', v)).join('; ')
+    const named = e.validation.slice(0, 20).map((v) => describeViolation(e.validationContext ?? 'request', v))
+    if (e.validation.length > named.length) named.push(`and ${e.validation.length - named.length} more`)
+    const details = named.join('; ')
     return { status: 400, body: { message: `invalid request: ${details}`, details, code: 'PROXY_VALIDATION' } }
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {

@@ -32,9 +32,10 @@ export async function transferRoutes (app: FastifyInstance, { transfers, authent
     {
       schema: routeSchema('PostTransferTask'),
       onRequest: authenticate,
-      // the body is optional: none at all means the same as {} (the whole folder)
+      // the body is optional: none at all means the same as {} (the whole folder); a JSON
+      // `null` is a body, and not an object
       preValidation: async (req) => {
-        req.body ??= {}
+        if (req.body === undefined) req.body = {}
       },
     },
     async (req) => {

@@ -81,10 +81,17 @@ export function pathVars (input: {
   }
 }
 
+/** Longest fileList path accepted (Linux PATH_MAX). */
+export const maxPathLength = 4096
+
 /** Problems of one fileList path, or [] when it is relative, normalized and confined. */
 export function fileListProblems (path: string): string[] {
   const problems: string[] = []
   if (path.includes('\0')) problems.push('contains a NUL character')
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  else if (/[\u0001-\u001f\u007f]/.test(path)) problems.push('contains a control character')
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(path)) problems.push('is not valid Unicode')
+  if (path.length > maxPathLength) problems.push(`is longer than ${maxPathLength} characters`)
   if (path.startsWith('/')) problems.push('must be relative')
   const segments = path.split('/')
   if (segments.includes('..')) problems.push("must not contain '..'")
@@ -93,14 +100,22 @@ export function fileListProblems (path: string): string[] {
   return problems
 }
 
+/** How many bad fileList entries an error names (the count says how many there are). */
+const namedEntries = 20
+
 export function checkFileList (files: ReadonlyArray<{ path: string }>): void {
-  const bad = files.flatMap((f, i) => {
+  const bad: string[] = []
+  let count = 0
+  files.forEach((f, i) => {
     const problems = fileListProblems(f.path)
-    return problems.length ? [`fileList[${i}] ${JSON.stringify(f.path)}: ${problems.join(', ')}`] : []
+    if (!problems.length) return
+    count++
+    if (bad.length < namedEntries) bad.push(`fileList[${i}] ${JSON.stringify(f.path.slice(0, 200))}: ${problems.join(', ')}`)
   })
-  if (bad.length) {
-    throw new ProxyError('PROXY_PATH_INVALID', `invalid fileList entr${bad.length === 1 ? 'y' : 'ies'}`, {
-      details: bad.join('; '),
+  if (count) {
+    const more = count > bad.length ? `; and ${count - bad.length} more` : ''
+    throw new ProxyError('PROXY_PATH_INVALID', `invalid fileList entr${count === 1 ? 'y' : 'ies'} (${count})`, {
+      details: bad.join('; ') + more,
     })
   }
 }

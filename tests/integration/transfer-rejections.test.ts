@@ -221,6 +221,11 @@ describe('POST /transfer refusals with the seeded world', () => {
       ['a/./b', "'.'"],
       ['a/', 'empty segments'],
       ['', 'empty segments'],
+      ['a\nb', 'control character'],
+      ['a\u0001b', 'control character'],
+      ['a\u007fb', 'control character'],
+      ['a\ud800b', 'not valid Unicode'],
+      ['x'.repeat(4097), 'longer than 4096 characters'],
     ])('refuses the fileList entry %j with 400, naming its index and value', async (bad, problem) => {
       const payload = {
         fileList: [
@@ -229,9 +234,41 @@ describe('POST /transfer refusals with the seeded world', () => {
         ],
       }
       const body = expectRefused(setup, await post(setup, pid, { payload }), 400, 'PROXY_PATH_INVALID')
-      expect(body.details).toContain(`fileList[1] ${JSON.stringify(bad)}`)
+      expect(body.details).toContain(`fileList[1] ${JSON.stringify(bad.slice(0, 200))}`)
       expect(body.details).toContain(problem)
       expect(body.details).not.toContain('fileList[0]')
+    })
+
+    it('counts every bad fileList entry but names only the first 20, so that the answer stays small', async () => {
+      const payload = { fileList: Array.from({ length: 5000 }, (_, i) => ({ path: `../x${i}`, isSymlink: false })) }
+      const body = expectRefused(setup, await post(setup, pid, { payload }), 400, 'PROXY_PATH_INVALID')
+      expect(body.message).toBe('invalid fileList entries (5000)')
+      expect(body.details).toContain('fileList[19] "../x19"')
+      expect(body.details).not.toContain('fileList[20]')
+      expect(body.details).toMatch(/; and 4980 more$/)
+    })
+
+    it('stops validating a large body of malformed entries at the first one', async () => {
+      // 300,000 entries without a path: one problem named, not 600,000 (nor as many error objects)
+      const payload = `{"fileList":[${Array.from({ length: 300_000 }, () => '{}').join(',')}]}`
+      const res = await post(setup, pid, { payload })
+      const body = expectRefused(setup, res, 400, 'PROXY_VALIDATION')
+      expect(res.body.length).toBeLessThan(1000)
+      expect(body.details).toMatch(/^body\.fileList\.0 must have required property/)
+    })
+
+    it('refuses an empty fileList, a JSON null body, and values of the wrong JSON type (no coercion) with 400', async () => {
+      const empty = expectRefused(setup, await post(setup, pid, { payload: { fileList: [] } }), 400, 'PROXY_VALIDATION')
+      expect(empty.details).toContain('body.fileList')
+      expectRefused(setup, await post(setup, pid, { payload: 'null' }), 400, 'PROXY_VALIDATION')
+      const number = expectRefused(
+        setup,
+        await post(setup, pid, { payload: { fileList: [{ path: 123, isSymlink: false }] } }),
+        400,
+        'PROXY_VALIDATION'
+      )
+      expect(number.details).toBe('body.fileList.0.path must be string')
+      expectRefused(setup, await post(setup, pid, { payload: { fileList: [{ path: 'a', isSymlink: null }] } }), 400, 'PROXY_VALIDATION')
     })
 
     it('names every bad fileList entry of one request', async () => {
@@ -313,7 +350,7 @@ describe('POST /transfer refusals with the seeded world', () => {
     it('refuses a body with an unknown key, an unknown fileList key, or a fileList entry without isSymlink with 400', async () => {
       const topLevel = expectRefused(
         setup,
-        await post(setup, pid, { payload: { fileList: [], destinationPath: '/etc' } }),
+        await post(setup, pid, { payload: { fileList: [{ path: 'a', isSymlink: false }], destinationPath: '/etc' } }),
         400,
         'PROXY_VALIDATION'
       )
