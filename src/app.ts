@@ -5,7 +5,7 @@ import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
-import { errorHandler, notFoundHandler } from './error-handler.js'
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import type { GlobusClient } from './globus/client.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
@@ -61,6 +61,8 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     keepAliveTimeout: 72_000,
     // Fastify's own 503 while closing has no `code`: the onRequest hook below answers instead
     return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }) as unknown as FastifyInstance
   // Query, path and headers: strings coerced to the declared types, every problem named at once.
   // Bodies: JSON has its own types, and validation stops at the first problem: a large fileList

@@ -1,4 +1,6 @@
 // One error handler: every error, from every route, becomes JSON {message, details?, code}.
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorCode, ProxyError, upstreamFailure } from './errors.js'
 import { UpstreamError } from './http/upstream-error.js'
@@ -40,7 +42,8 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
     return { status: 413, body: { message: 'the request body is too large', code: 'PROXY_BODY_TOO_LARGE' } }
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { status: e.statusCode, body: { message: e.message, code: 'PROXY_VALIDATION' } }
+    const code = e.statusCode === 403 ? 'PROXY_FORBIDDEN' : e.statusCode === 404 ? 'PROXY_NOT_FOUND' : 'PROXY_VALIDATION'
+    return { status: e.statusCode, body: { message: e.message, code } }
   }
   return { status: 500, body: { message: 'internal error', code: 'PROXY_INTERNAL' } }
 }
@@ -60,4 +63,42 @@ export function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void
     .code(404)
     .type('application/json; charset=utf-8')
     .send({ message: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'PROXY_NOT_FOUND' })
+}
+
+/** Errors Fastify's router meets before any route runs: a malformed URL, a path parameter too long. */
+export function frameworkErrorHandler (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const [status, message] =
+    err.code === 'FST_ERR_BAD_URL'
+      ? [400, 'the URL is not valid (bad percent-encoding)']
+      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'a path parameter is too long']
+        : [500, 'internal error']
+  if (status === 500) req.log.error({ err }, message)
+  else req.log.info({ code: 'PROXY_VALIDATION', status }, message)
+  reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ message, code: status === 500 ? 'PROXY_INTERNAL' : 'PROXY_VALIDATION' })
+}
+
+/**
+ * A request Node's HTTP parser refused (bad header bytes, headers too large, an unknown method,
+ * a timeout): answered on the socket, as JSON like every other error, before the socket closes.
+ */
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request is not valid HTTP']
+  const body = JSON.stringify({ message, code: 'PROXY_VALIDATION' })
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`
+    )
+  }
+  socket.destroy()
 }
