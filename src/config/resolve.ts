@@ -1,6 +1,7 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
+import { isIP, isIPv4 } from 'node:net'
 import { mergeScopes } from '../globus/scopes.js'
-import type { Direction, FileConfig, FileFacility, SyncLevel } from './schema.js'
+import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -111,6 +112,60 @@ export function sanitizeUrl (url: unknown): string {
   return String(url ?? '').replace(/\/+$/, '')
 }
 
+/** The named ranges of proxy-addr, which Fastify's trustProxy uses. */
+const namedProxyRanges = ['loopback', 'linklocal', 'uniquelocal']
+
+/**
+ * Why Fastify would refuse one trustProxy entry (it throws when the app is built), or
+ * undefined: an IP address, address/prefix length, IPv4 address/netmask, or a named range.
+ */
+export function trustProxyEntryProblem (entry: string): string | undefined {
+  if (namedProxyRanges.includes(entry)) return undefined
+  const slash = entry.lastIndexOf('/')
+  const address = slash === -1 ? entry : entry.slice(0, slash)
+  const kind = isIP(address)
+  if (!kind) {
+    return `"${entry}" is not an IP address, a CIDR range or one of ${namedProxyRanges.join(', ')}`
+  }
+  if (slash === -1) return undefined
+  const range = entry.slice(slash + 1)
+  const max = kind === 6 ? 128 : 32
+  const prefix = /^\d+$/.test(range) ? Number(range) : kind === 4 && isIPv4(range) ? netmaskPrefix(range) : undefined
+  if (prefix === undefined || prefix < 1 || prefix > max) {
+    return `"${entry}": the range must be a prefix length from 1 to ${max}${kind === 4 ? ' or a netmask such as 255.255.0.0' : ''}`
+  }
+  return undefined
+}
+
+/** The prefix length of an IPv4 netmask such as 255.255.0.0; undefined when its ones are not contiguous. */
+function netmaskPrefix (mask: string): number | undefined {
+  const bits = mask.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0)
+  const inverted = 0xffffffff - bits
+  if ((inverted & (inverted + 1)) !== 0) return undefined
+  return 32 - Math.log2(inverted + 1)
+}
+
+/** server.trustProxy as Fastify reads it: a string is a comma-separated list, a list is taken as is. */
+function trustProxyProblems (value: unknown, problems: Problem[]): void {
+  const path = 'server.trustProxy'
+  if (typeof value === 'number' && value !== 0 && Number.isInteger(value)) {
+    problems.push({
+      path,
+      message: 'a hop count is not supported (Fastify trusts no proxy by count); list the proxies\' addresses or CIDR ranges, or use true',
+    })
+  } else if (typeof value === 'string' && value !== '') {
+    for (const entry of value.split(',').map((e) => e.trim())) {
+      const why = trustProxyEntryProblem(entry)
+      if (why) problems.push({ path, message: why })
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((entry, i) => {
+      const why = typeof entry === 'string' ? trustProxyEntryProblem(entry) : undefined
+      if (why) problems.push({ path: `${path}[${i}]`, message: why })
+    })
+  }
+}
+
 /**
  * Resolves an already schema-checked file. Template problems are appended to `problems`;
  * the returned config is only meaningful when no problem was reported.
@@ -195,6 +250,12 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
   const globus = file.globus ?? {}
   const scicat = file.scicat ?? {}
   const server = file.server ?? {}
+  const bodyLimitMb: unknown = server.bodyLimitMb
+  // Fastify needs at least one byte; anything under a kilobyte is a typo for a larger unit
+  if (typeof bodyLimitMb === 'number' && bodyLimitMb > 0 && bodyLimitMb < limits.minBodyLimitMb) {
+    problems.push({ path: 'server.bodyLimitMb', message: `must be 0 (the default) or at least ${limits.minBodyLimitMb}` })
+  }
+  trustProxyProblems(server.trustProxy, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),

@@ -7,6 +7,25 @@ export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as con
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
 
+/**
+ * Upper bounds of the keys that a large value breaks instead of just stretching:
+ * task.pollInterval goes to setTimeout, whose longest delay is 2^31-1 ms (about 24.8 days;
+ * a longer one fires at once, so cycles would run back to back); task.discoveryInterval
+ * has the same bound (far longer would in effect run discovery only at start);
+ * globus.deadlineHours is added to the date (far enough and there is no date: every
+ * POST /transfer failed); server.bodyLimitMb must become a whole number of bytes Fastify
+ * accepts. The smallest body limit other than 0 (the default) is checked in resolve.ts.
+ */
+export const limits = {
+  pollInterval: 86_400,
+  discoveryInterval: 86_400,
+  deadlineHours: 87_600,
+  bodyLimitMb: 1024,
+  minBodyLimitMb: 0.001,
+} as const
+
+const atMost = <M extends number>(maximum: M) => ({ type: 'number', minimum: 0, maximum }) as const
+
 export const facilitySchema = {
   type: 'object',
   additionalProperties: false,
@@ -39,8 +58,8 @@ export const configSchema = {
       properties: {
         maxConcurrency: positiveInteger,
         queueSize: positiveInteger,
-        pollInterval: positiveNumber,
-        discoveryInterval: positiveNumber,
+        pollInterval: atMost(limits.pollInterval),
+        discoveryInterval: atMost(limits.discoveryInterval),
         failFastAfterSeconds: positiveNumber,
         progressUpdatesPerCycle: positiveInteger,
       },
@@ -55,7 +74,7 @@ export const configSchema = {
         maxActiveTasks: positiveInteger,
         verifyChecksum: { type: 'boolean' },
         syncLevel: { type: 'string', enum: syncLevels },
-        deadlineHours: positiveNumber,
+        deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
       },
     },
@@ -73,7 +92,7 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         host: { type: 'string' },
-        bodyLimitMb: positiveNumber,
+        bodyLimitMb: atMost(limits.bodyLimitMb),
         trustProxy: {
           anyOf: [
             { type: 'boolean' },

@@ -192,6 +192,61 @@ task: {pollInterval: fast}
     ])
   })
 
+  it('bounds the numbers that would break the service, one line per key', () => {
+    const base = 'scicatUrl: http://x\nfacilities: [{name: a, collection: b}]\n'
+    expect(
+      problemsOf(`${base}
+task: {pollInterval: 1e300, discoveryInterval: 86401}
+globus: {deadlineHours: 1e12}
+server: {bodyLimitMb: 1e-7}
+`)
+    ).toEqual([
+      'globus.deadlineHours: must be <= 87600',
+      'server.bodyLimitMb: must be 0 (the default) or at least 0.001',
+      'task.discoveryInterval: must be <= 86400',
+      'task.pollInterval: must be <= 86400',
+    ])
+    expect(problemsOf(`${base}server: {bodyLimitMb: 1e300}\n`)).toEqual(['server.bodyLimitMb: must be <= 1024'])
+    // the bounds themselves, and 0 for the default, are fine
+    const config = parseConfig(`${base}
+task: {pollInterval: 86400, discoveryInterval: 86400}
+globus: {deadlineHours: 87600}
+server: {bodyLimitMb: 0.001}
+`)
+    expect(config.task).toMatchObject({ pollInterval: 86400, discoveryInterval: 86400 })
+    expect(config.globus.deadlineHours).toBe(87600)
+    expect(config.server.bodyLimitMb).toBe(0.001)
+    expect(parseConfig(`${base}server: {bodyLimitMb: 0}\n`).server.bodyLimitMb).toBe(64)
+  })
+
+  it('checks server.trustProxy as Fastify reads it: addresses, CIDR ranges, netmasks, named ranges', () => {
+    const base = 'scicatUrl: http://x\nfacilities: [{name: a, collection: b}]\n'
+    const good = [
+      'true',
+      'false',
+      '0',
+      '"127.0.0.1"',
+      '"loopback, 10.0.0.0/8,192.168.1.0/255.255.255.0, ::1, fd00::/8, uniquelocal"',
+      '[linklocal, 172.16.0.0/12, "2001:db8::/32"]',
+    ]
+    for (const value of good) expect(parseConfig(`${base}server: {trustProxy: ${value}}\n`).server.trustProxy).toBeDefined()
+    expect(
+      problemsOf(`${base}server: {trustProxy: "127.0.0.1, not-an-ip, 10.0.0.0/33, 10.0.0.0/255.0.255.0, ::1/0"}\n`)
+    ).toEqual([
+      'server.trustProxy: "not-an-ip" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+      'server.trustProxy: "10.0.0.0/33": the range must be a prefix length from 1 to 32 or a netmask such as 255.255.0.0',
+      'server.trustProxy: "10.0.0.0/255.0.255.0": the range must be a prefix length from 1 to 32 or a netmask such as 255.255.0.0',
+      'server.trustProxy: "::1/0": the range must be a prefix length from 1 to 128',
+    ])
+    expect(problemsOf(`${base}server: {trustProxy: [10.0.0.1, "10.0.0.2,10.0.0.3"]}\n`)).toEqual([
+      'server.trustProxy[1]: "10.0.0.2,10.0.0.3" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal',
+    ])
+    // Fastify 5 ignores a hop count (it trusts no proxy then): say so rather than let it pass
+    expect(problemsOf(`${base}server: {trustProxy: 1}\n`)).toEqual([
+      expect.stringMatching(/^server\.trustProxy: a hop count is not supported/),
+    ])
+  })
+
   it('checks scope and access templates against their own variables', () => {
     expect(
       problemsOf(`
