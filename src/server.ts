@@ -30,14 +30,26 @@ export async function serve (options: ServeOptions): Promise<number> {
     throw new ConfigError(`the SciCat service account could not log in at ${config.scicatUrl}: ${why}`)
   }
   // Globus being briefly unreachable must not stop the service: the tracker retries.
+  let closing = false
   deps.globus.tokens.token().catch((err: unknown) => {
-    logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
+    // closed before the answer came (a failed start): nothing to warn about
+    if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
   })
 
-  const app = await buildApp(config, deps)
+  let app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    app = await buildApp(config, deps)
+  } catch (err) {
+    closing = true
+    await deps.close()
+    // an option Fastify refuses that the config check let through (server.trustProxy, ...)
+    logger.debug({ err }, 'building the app failed')
+    throw new ConfigError(`could not set up the HTTP server from ${path}: ${(err as Error).message}`)
+  }
   // Not an onClose hook: Fastify runs those last-registered first, before the tracker's stop
   // (registered in buildApp); its last cycle and flush would find the upstream clients closed.
   const close = async () => {
+    closing = true
     await app.close()
     await deps.close()
   }
@@ -45,7 +57,9 @@ export async function serve (options: ServeOptions): Promise<number> {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
     await close()
-    throw err
+    // an address that does not resolve or is not local, a port in use or not allowed
+    const where = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`
+    throw new ConfigError(`could not listen on ${where}: ${(err as Error).message}`)
   }
   app.tracker.start()
   logger.info({ version, config: path, facilities: config.facilities.map((f) => f.name) }, 'scicat-globus-proxy started')

@@ -97,6 +97,53 @@ facilities:
     )
   })
 
+  describe('serve reports what stops it from starting in one line, exit 1, no stack', () => {
+    // a static service token: serve goes straight to building the app and listening
+    const env = {
+      GLOBUS_CLIENT_ID: 'i',
+      GLOBUS_CLIENT_SECRET: 's',
+      SCICAT_SERVICE_TOKEN: 't',
+      GLOBUS_AUTH_URL: 'http://127.0.0.1:1',
+      GLOBUS_TRANSFER_URL: 'http://127.0.0.1:1',
+      LOG_LEVEL: 'silent',
+    }
+    const serve = async (extra: string) => {
+      const path = file(`scicatUrl: http://127.0.0.1:1\nfacilities: [{name: A, collection: c}]\n${extra}`)
+      const { code, stderr } = await run(['serve', '--config', path], env)
+      expect(code).toBe(1)
+      expect(stderr).not.toMatch(/^\s+at /m)
+      return { path, stderr }
+    }
+
+    it('a trustProxy entry that is no address is a config problem', async () => {
+      const { path, stderr } = await serve('server: {trustProxy: "127.0.0.1, not-an-ip"}\n')
+      expect(stderr).toBe(
+        `error: invalid config ${path}:\n` +
+          '  server.trustProxy: "not-an-ip" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal\n'
+      )
+    })
+
+    it('an option Fastify refuses that the config check lets through', async () => {
+      // node:net takes this zone id, Fastify's proxy-addr does not
+      const { path, stderr } = await serve('server: {trustProxy: "fe80::1%en-0"}\n')
+      expect(stderr).toBe(`error: could not set up the HTTP server from ${path}: invalid IP address: fe80::1%en-0\n`)
+    })
+
+    it('a host that does not resolve, or a port in use', async () => {
+      const { stderr } = await serve('server: {host: 256.1.1.1}\n')
+      expect(stderr).toMatch(/^error: could not listen on 256\.1\.1\.1:8080: getaddrinfo \w+ 256\.1\.1\.1\n$/)
+      const busy = createServer()
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+      try {
+        const { port } = busy.address() as AddressInfo
+        const taken = await serve(`port: ${port}\nserver: {host: 127.0.0.1}\n`)
+        expect(taken.stderr).toMatch(new RegExp(`^error: could not listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`))
+      } finally {
+        await new Promise<void>((resolve) => busy.close(() => resolve()))
+      }
+    })
+  })
+
   it('prints help and version, and rejects unknown commands and flags', async () => {
     const help = await run(['--help'])
     expect(help.code).toBe(0)
