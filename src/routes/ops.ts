@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.js'
 import type { Config } from '../config/resolve.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import { routeSchema } from '../openapi.js'
+import { StaticServiceToken } from '../scicat/service-token.js'
 import { version } from '../version.js'
 
 /** How long a readiness answer is reused, so probes do not hammer the upstreams. */
@@ -23,7 +24,10 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
     if (!cached || now() - cached.at > readyCacheMs) {
       const [scicat, globus] = await Promise.allSettled([
-        deps.scicatServiceToken.token(),
+        // a login proves the account; a static SCICAT_SERVICE_TOKEN is shown to SciCat instead
+        deps.scicatServiceToken instanceof StaticServiceToken
+          ? deps.scicat.checkServiceToken()
+          : deps.scicatServiceToken.token(),
         deps.globus.tokens.token(),
       ])
       cached = {

@@ -69,6 +69,20 @@ export class ScicatClient {
     }
   }
 
+  /**
+   * Throws unless SciCat accepts the service token, with one identity read (any 2xx will do: a
+   * functional account may have no identity document). For a SCICAT_SERVICE_TOKEN, which is
+   * never logged in with, this is the only check. Not retried: readiness is asked again anyway.
+   */
+  async checkServiceToken (): Promise<void> {
+    await this.asService<unknown>({
+      operation: 'serviceIdentity',
+      method: 'GET',
+      path: '/api/v3/users/my/identity',
+      retry: false,
+    })
+  }
+
   /** Reads a dataset with the user's own token; SciCat's 404 and 403 come through as they are. */
   async getDataset (pid: string, userToken: string): Promise<Dataset> {
     return await this.body<Dataset>(

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RegisteredRoute } from '../../src/app.js'
 import { errorStatus } from '../../src/errors.js'
 import { type OpenApiDocument, specDocument, specOperations, specText } from '../../src/openapi.js'
+import { ManualClock } from '../../src/sandbox/sim-core.js'
 import { ingestorQuery, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
 
 type Json = Record<string, unknown>
@@ -347,6 +348,35 @@ describe('docs and operations endpoints', () => {
     expect(body.checks.scicat).not.toBe('ok')
     expect(body.checks.scicat).toContain('401')
     expect(res.body).not.toContain('wrong-password')
+  })
+
+  it('answers /ready for a SCICAT_SERVICE_TOKEN by asking SciCat whether it accepts it, cached like the rest', async () => {
+    const { world } = setup
+    const clock = new ManualClock(Date.now())
+    const identity = () => world.scicat.core.count('identity')
+    const valid = world.scicat.issueToken('globus-proxy', { expiresInSeconds: 3600 })
+    extra = await startProxy({ ...world, credentials: { ...world.credentials, scicat: { token: valid } } }, '', clock)
+    const before = identity()
+    const ok = await get('/ready', {}, extra)
+    expect(ok.statusCode).toBe(200)
+    expect(ok.json()).toEqual({ status: 'ready', checks: { scicat: 'ok', globus: 'ok' } })
+    expect(identity()).toBe(before + 1)
+    await get('/ready', {}, extra)
+    expect(identity()).toBe(before + 1)
+    clock.advance(6000)
+    await get('/ready', {}, extra)
+    expect(identity()).toBe(before + 2)
+    await extra.close()
+
+    extra = await startProxy({ ...world, credentials: { ...world.credentials, scicat: { token: 'not-a-scicat-token' } } }, '', clock)
+    const res = await get('/ready', {}, extra)
+    expect(res.statusCode).toBe(503)
+    const body = res.json() as { status: string; checks: { scicat: string; globus: string } }
+    expect(body.status).toBe('unavailable')
+    expect(body.checks.globus).toBe('ok')
+    expect(body.checks.scicat).toMatch(/^scicat serviceIdentity: 401\b/)
+    expect(res.body).not.toContain('not-a-scicat-token')
+    expect(identity()).toBe(before + 3)
   })
 
   it('answers /ready 503 naming Globus when no Globus token can be obtained', async () => {
