@@ -89,7 +89,7 @@ export class ScicatClient {
       {
         operation: 'getDataset',
         method: 'GET',
-        path: `/api/v3/datasets/${encodeURIComponent(pid)}`,
+        path: `/api/v3/datasets/${segment('getDataset', pid)}`,
         headers: bearer(userToken),
         retry: true,
       },
@@ -114,7 +114,7 @@ export class ScicatClient {
       {
         operation: 'updateJob',
         method: 'PATCH',
-        path: `/api/v4/jobs/${encodeURIComponent(id)}`,
+        path: `/api/v4/jobs/${segment('updateJob', id)}`,
         body: update,
         retry: true,
       },
@@ -125,14 +125,14 @@ export class ScicatClient {
   /** SciCat answers an unknown id with 400 "Invalid job id."; that becomes a not-found error. */
   async getJob (id: string): Promise<Job> {
     return await this.asService<Job>(
-      { operation: 'getJob', method: 'GET', path: `/api/v4/jobs/${encodeURIComponent(id)}`, retry: true },
+      { operation: 'getJob', method: 'GET', path: `/api/v4/jobs/${segment('getJob', id)}`, retry: true },
       'Invalid job id.'
     )
   }
 
   async deleteJob (id: string): Promise<void> {
     await this.asService(
-      { operation: 'deleteJob', method: 'DELETE', path: `/api/v4/jobs/${encodeURIComponent(id)}`, retry: true },
+      { operation: 'deleteJob', method: 'DELETE', path: `/api/v4/jobs/${segment('deleteJob', id)}`, retry: true },
       "doesn't exist"
     )
   }
@@ -162,7 +162,7 @@ export class ScicatClient {
     await this.asService({
       operation: 'markArchivable',
       method: 'PATCH',
-      path: `/api/v3/datasets/${encodeURIComponent(pid)}/datasetlifecycle`,
+      path: `/api/v3/datasets/${segment('markArchivable', pid)}/datasetlifecycle`,
       body: { archivable: true, archiveStatusMessage: 'datasetCreated' },
       retry: true,
     })
@@ -193,6 +193,30 @@ export class ScicatClient {
       throw err
     }
   }
+}
+
+/**
+ * "." and ".." can name no dataset or job: as a URL path segment, encoded or not, they are
+ * resolved away (`/api/v4/jobs/..` is `/api/v4/`, `/api/v4/jobs/.` is the job list).
+ */
+export function isDotSegment (id: string): boolean {
+  return id === '.' || id === '..'
+}
+
+/** `id` as one URL path segment; a dot segment is not found, without asking SciCat. */
+function segment (operation: string, id: string): string {
+  if (isDotSegment(id)) {
+    const err = new UpstreamError({
+      service: 'scicat',
+      operation,
+      status: 404,
+      code: 'NotSent',
+      message: `"${id}" is no id (as a URL path segment it is resolved away); not sent to SciCat`,
+    })
+    err.notFound = true
+    throw err
+  }
+  return encodeURIComponent(id)
 }
 
 function bearer (token: string): Record<string, string> {

@@ -1,4 +1,6 @@
 // Who may read and cancel a transfer (DESIGN §4, §8), secrets kept out of the logs, and the identity cache.
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cyclesUntil, ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
@@ -99,6 +101,63 @@ describe('GET /transfer/{scicatJobId}', () => {
     expectError(await request(s, 'GET', '/transfer/', world.tokens.alice), 400, 'PROXY_VALIDATION')
     expectError(await request(s, 'DELETE', '/transfer/?delete=true', world.tokens.alice), 400, 'PROXY_VALIDATION')
     expect(world.scicat.core.count('getJob')).toBe(reads)
+  })
+})
+
+/** A request over a real connection with `path` sent as it is (inject and fetch resolve dot segments first). */
+async function rawRequest (port: number, method: string, path: string, token: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { 'SciCat-API-Key': token } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the job ids . and ..', () => {
+  it('are not found, for GET and DELETE, without any SciCat or Globus call', async () => {
+    setup = await startAll()
+    const s = setup
+    const { world } = s
+    await startTransfer(s)
+    await s.proxy.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = s.proxy.app.server.address() as AddressInfo
+    const counts = () => JSON.stringify([[...world.scicat.core.counts], [...world.globus.core.counts]])
+    const scicatJobCalls = () => ['getJob', 'findJobs', 'updateJob', 'deleteJob'].map((op) => world.scicat.core.count(op))
+    // the token is known: the identity cache answers without SciCat
+    expect((await request(s, 'GET', '/facilities', world.tokens.alice)).statusCode).toBe(200)
+    const before = counts()
+    const jobCalls = scicatJobCalls()
+    for (const id of ['%2E', '%2E%2E', '.%2E', '%2e%2e']) {
+      for (const [method, query] of [['GET', ''], ['DELETE', ''], ['DELETE', '?delete=false'], ['DELETE', '?delete=true']] as const) {
+        const res = await rawRequest(port, method, `/transfer/${id}${query}`, world.tokens.alice)
+        expect(res.status, `${method} /transfer/${id}${query}: ${res.body}`).toBe(404)
+        expect(res.headers['content-type']).toMatch(/^application\/json/)
+        expect(JSON.parse(res.body)).toMatchObject({ code: 'PROXY_JOB_NOT_FOUND' })
+      }
+    }
+    expect(scicatJobCalls()).toEqual(jobCalls)
+    expect(counts()).toBe(before)
+
+    // nor can any other caller of the SciCat client send one
+    const { scicat } = s.proxy.deps
+    for (const id of ['.', '..']) {
+      const calls = [
+        scicat.getJob(id),
+        scicat.deleteJob(id),
+        scicat.updateJob(id, { statusCode: 'x', statusMessage: 'x', jobResultObject: {} }),
+        scicat.getDataset(id, world.tokens.alice),
+        scicat.markArchivable(id),
+      ]
+      for (const call of calls) await expect(call).rejects.toMatchObject({ status: 404, notFound: true })
+    }
+    expect(counts()).toBe(before)
   })
 })
 
