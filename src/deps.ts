@@ -30,7 +30,12 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   const inFlight = new PQueue({ concurrency: config.task.maxConcurrency })
   // Globus meters requests per identity, and every task shares the service's one identity.
   // strict: a sliding window; the default fixed window lets up to twice the rate through across a boundary.
-  const perSecond = () => new PQueue({ intervalCap: Math.max(1, config.globus.maxRequestsPerSecond), interval: 1000, strict: true })
+  // Below 1 per second (0.5: one call every 2 s), one call per 1/rate seconds.
+  const rate = config.globus.maxRequestsPerSecond
+  const perSecond = () =>
+    rate >= 1
+      ? new PQueue({ intervalCap: Math.floor(rate), interval: 1000, strict: true })
+      : new PQueue({ intervalCap: 1, interval: Math.ceil(1000 / rate), strict: true })
   // The rate counts the moment a call starts, in its in-flight slot. Counted before it waits for
   // a slot, calls that passed while SciCat calls held every slot would then start back to back,
   // above the rate. The pace in front keeps them from holding slots while they wait for the rate:

@@ -219,4 +219,16 @@ describe('upstream limits', () => {
     expect(windows.loose).toBeGreaterThanOrEqual(maxRequestsPerSecond)
     expect(meter.peak).toBe(2)
   }, 30_000)
+
+  it('spaces Globus calls 1/rate seconds apart for a rate below 1 per second', async () => {
+    const { clock, world, meter } = await setup(0, 100)
+    const proxy = await startMetered(world, meter, yaml({ globus: { maxRequestsPerSecond: 0.8 } }), clock)
+    proxies.push(proxy)
+    // the token request and two submission ids: three Globus calls, 1.25 s apart
+    await Promise.all([proxy.deps.globus.getSubmissionId(), proxy.deps.globus.getSubmissionId()])
+    const starts = meter.calls.filter((c) => c.service === 'globus').map((c) => c.start)
+    expect(starts).toHaveLength(3)
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(1250 - jitterMs)
+    expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(1250 - jitterMs)
+  })
 })
