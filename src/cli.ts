@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { missingCredentials } from './config/credentials.js'
 import { describeConfig, formatConfig } from './config/describe.js'
 import { ConfigError, loadConfig } from './config/loader.js'
+import { hostPort } from './config/resolve.js'
 import { version } from './version.js'
 
 const usage = `Usage: scicat-globus-proxy [command] [options]
@@ -73,7 +74,7 @@ async function main (argv: string[]): Promise<number> {
       const { config } = loadConfig({ flag: values.config, env: process.env, cwd: process.cwd() })
       // a service listening on every interface is asked on loopback
       const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/health`
+      const url = `http://${hostPort(host, config.port)}/health`
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(4000) })
         if (res.ok) return 0

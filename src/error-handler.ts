@@ -66,19 +66,15 @@ export function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void
 }
 
 /** Errors Fastify's router meets before any route runs: a malformed URL, a path parameter too long. */
+const routerErrors: Record<string, [number, string]> = {
+  FST_ERR_BAD_URL: [400, 'the URL is not valid (bad percent-encoding)'],
+  // its own message would echo the whole URL
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'a path parameter is too long'],
+}
+
 export function frameworkErrorHandler (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const [status, message] =
-    err.code === 'FST_ERR_BAD_URL'
-      ? [400, 'the URL is not valid (bad percent-encoding)']
-      : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? [414, 'a path parameter is too long']
-        : [500, 'internal error']
-  if (status === 500) req.log.error({ err }, message)
-  else req.log.info({ code: 'PROXY_VALIDATION', status }, message)
-  reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send({ message, code: status === 500 ? 'PROXY_INTERNAL' : 'PROXY_VALIDATION' })
+  const known = routerErrors[err.code]
+  errorHandler(known ? Object.assign(new Error(known[1]), { statusCode: known[0] }) : err, req, reply)
 }
 
 /**

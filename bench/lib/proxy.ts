@@ -1,11 +1,11 @@
-// The service as production builds it (createDeps + buildApp), pointed at the simulator child process.
+// The service as production builds it (buildService), pointed at the simulator child process.
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
-import { buildApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config/loader.js'
 import type { Config } from '../../src/config/resolve.js'
-import { createDeps, type Deps } from '../../src/deps.js'
+import type { Deps } from '../../src/deps.js'
 import { createLogger } from '../../src/logger.js'
+import { buildService } from '../../src/service.js'
 import type { RemoteWorld } from './remote-world.js'
 
 export interface BenchProxy {
@@ -29,16 +29,6 @@ export function yaml (sections: Record<string, Record<string, unknown>>): string
 export async function startProxy (world: RemoteWorld, configExtra: string): Promise<BenchProxy> {
   const config = parseConfig(world.info.configText + configExtra, 'bench', { ...world.info.env, HOST: '127.0.0.1' })
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }))
-  const deps = createDeps(config, world.info.credentials, { logger, now: () => world.clock.now() })
-  const app = await buildApp(config, deps)
-  await app.ready()
-  return {
-    app,
-    deps,
-    config,
-    async close () {
-      await app.close()
-      await deps.close()
-    },
-  }
+  const service = await buildService(config, world.info.credentials, { logger, now: () => world.clock.now() })
+  return { ...service, config }
 }

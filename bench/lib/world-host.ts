@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { getResponse } from 'msw'
 import { ManualClock } from '../../src/sandbox/sim-core.js'
 import { sandboxCollections, startWorld, type World } from '../../src/sandbox/world.js'
-import { submittedView } from '../../src/transfers/job-state.js'
+import { queuedView, submittedView } from '../../src/transfers/job-state.js'
 import { toJobParams, type TransferParams } from '../../src/transfers/transfer.js'
 import type { HostOptions, HostReply, HostRequest, WorldInfo } from './world-protocol.js'
 
@@ -86,22 +86,7 @@ async function seedTransfers (n: number): Promise<{ seeded: number; ms: number }
       verifyChecksum: true,
       syncLevel: 'none',
     }
-    const view = submittedView(
-      {
-        statusCode: 'queued',
-        statusMessage: '',
-        jobResultObject: {
-          globusTaskId: '',
-          bytesTransferred: 0,
-          filesTransferred: 0,
-          filesTotal: 0,
-          status: 'transferring',
-          error: '',
-          submissionId,
-        },
-      },
-      submitted.task_id as string
-    )
+    const view = submittedView(queuedView(submissionId, 0), submitted.task_id as string)
     world.scicat.insertJob({
       id: jobId,
       type: world.config.scicat.jobType,

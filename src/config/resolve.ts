@@ -107,6 +107,11 @@ function wellTyped (raw: unknown): Partial<FileFacility> {
   return out as Partial<FileFacility>
 }
 
+/** `host:port`, with an IPv6 address in brackets. */
+export function hostPort (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
 /** `scicatUrl` and the Globus URLs work with or without a trailing slash. */
 export function sanitizeUrl (url: unknown): string {
   return String(url ?? '').replace(/\/+$/, '')

@@ -4,7 +4,6 @@ import type { AppDeps } from '../app.js'
 import type { Config } from '../config/resolve.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import { routeSchema } from '../openapi.js'
-import { StaticServiceToken } from '../scicat/service-token.js'
 import { version } from '../version.js'
 
 /** How long a readiness answer is reused, so probes do not hammer the upstreams. */
@@ -24,10 +23,7 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
     if (!cached || now() - cached.at > readyCacheMs) {
       const [scicat, globus] = await Promise.allSettled([
-        // a login proves the account; a static SCICAT_SERVICE_TOKEN is shown to SciCat instead
-        deps.scicatServiceToken instanceof StaticServiceToken
-          ? deps.scicat.checkServiceToken()
-          : deps.scicatServiceToken.token(),
+        deps.scicat.checkServiceToken(),
         deps.globus.tokens.token(),
       ])
       cached = {

@@ -4,10 +4,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { request } from 'undici'
-import { buildApp } from '../app.js'
 import { parseConfig } from '../config/loader.js'
-import { createDeps } from '../deps.js'
 import { createLogger } from '../logger.js'
+import { buildService } from '../service.js'
 import { formatBytes } from '../transfers/job-state.js'
 import { startWorld, type World } from './world.js'
 
@@ -31,11 +30,13 @@ export async function runSandbox (options: SandboxOptions): Promise<number> {
   const logFile = join(world.dir, 'proxy.log')
   const logger = createLogger(options.env.LOG_LEVEL || 'info', pino.destination({ dest: logFile, sync: false }))
   const config = parseConfig(world.configText, 'sandbox', { ...world.env, PORT: options.env.PORT ?? '8080', HOST: '127.0.0.1' })
-  const deps = createDeps(config, world.credentials, { logger })
-  const app = await buildApp(config, deps)
+  const service = await buildService(config, world.credentials, { logger }).catch(async (err: unknown) => {
+    await world.close()
+    throw err
+  })
+  const { app } = service
   const close = async () => {
-    await app.close()
-    await deps.close()
+    await service.close()
     await world.close()
   }
   let url: string

@@ -70,9 +70,9 @@ export class ScicatClient {
   }
 
   /**
-   * Throws unless SciCat accepts the service token, with one identity read (any 2xx will do: a
-   * functional account may have no identity document). For a SCICAT_SERVICE_TOKEN, which is
-   * never logged in with, this is the only check. Not retried: readiness is asked again anyway.
+   * Throws unless the service account works: its token (logged in for, or SCICAT_SERVICE_TOKEN)
+   * is accepted by one identity read (any 2xx will do: a functional account may have no
+   * identity document). Not retried: readiness is asked again anyway.
    */
   async checkServiceToken (): Promise<void> {
     await this.asService<unknown>({
@@ -196,16 +196,12 @@ export class ScicatClient {
 }
 
 /**
- * "." and ".." can name no dataset or job: as a URL path segment, encoded or not, they are
- * resolved away (`/api/v4/jobs/..` is `/api/v4/`, `/api/v4/jobs/.` is the job list).
+ * `id` as one URL path segment. "." and ".." can name no dataset or job: as a path segment,
+ * encoded or not, they are resolved away (`/api/v4/jobs/..` is `/api/v4/`, `/api/v4/jobs/.` the
+ * job list), so they are not found, without asking SciCat.
  */
-export function isDotSegment (id: string): boolean {
-  return id === '.' || id === '..'
-}
-
-/** `id` as one URL path segment; a dot segment is not found, without asking SciCat. */
 function segment (operation: string, id: string): string {
-  if (isDotSegment(id)) {
+  if (id === '.' || id === '..') {
     const err = new UpstreamError({
       service: 'scicat',
       operation,

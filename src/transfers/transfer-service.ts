@@ -4,7 +4,7 @@ import type { Config, Facility } from '../config/resolve.js'
 import { ProxyError, upstreamFailure } from '../errors.js'
 import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
-import { type Dataset, isDotSegment, type Job, type ScicatClient } from '../scicat/client.js'
+import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
@@ -238,10 +238,6 @@ export class TransferService {
   }
 
   private async dataset (pid: string, user: User): Promise<Dataset> {
-    // as a URL segment "." or ".." is resolved away: SciCat would read /api/v3/datasets/, its dataset list
-    if (isDotSegment(pid)) {
-      throw new ProxyError('PROXY_DATASET_NOT_FOUND', `dataset ${pid} not found`, { details: 'not a dataset PID' })
-    }
     let dataset: unknown
     try {
       dataset = await this.deps.scicat.getDataset(pid, user.token)
@@ -278,8 +274,6 @@ export class TransferService {
 
   /** A transfer job the caller may see: its ownerUser, or a member of its ownerGroup. */
   private async job (user: User, jobId: string): Promise<Job> {
-    // as for dataset PIDs: SciCat would be asked for /api/v4/jobs/ (its job list) or /api/v4/
-    if (isDotSegment(jobId)) throw notFound(jobId)
     let job: Job
     try {
       job = await this.deps.scicat.getJob(jobId)

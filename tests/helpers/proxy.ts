@@ -1,12 +1,12 @@
 // Test harness: a seeded world of simulators and the app built against it, with a log capture.
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config/loader.js'
 import type { Config } from '../../src/config/resolve.js'
-import { createDeps, type Deps } from '../../src/deps.js'
+import type { Deps } from '../../src/deps.js'
 import { createLogger } from '../../src/logger.js'
 import { ManualClock } from '../../src/sandbox/sim-core.js'
+import { buildService } from '../../src/service.js'
 import { startWorld, type World, type WorldOptions } from '../../src/sandbox/world.js'
 
 export interface Proxy {
@@ -27,24 +27,13 @@ export async function startProxy (world: World, configExtra = '', clock?: Manual
     },
   })
   const config = configExtra ? parseConfig(world.configText + configExtra, 'test', world.env) : world.config
-  const deps = createDeps(config, world.credentials, {
+  const service = await buildService(config, world.credentials, {
     logger: createLogger('debug', sink),
     retry: { baseDelayMs: 5, maxDelayMs: 50 },
     timeouts: { connectMs: 2000, headersMs: 5000, bodyMs: 5000 },
     ...(clock ? { now: () => clock.now() } : {}),
   })
-  const app = await buildApp(config, deps)
-  await app.ready()
-  return {
-    app,
-    deps,
-    config,
-    logs,
-    async close () {
-      await app.close()
-      await deps.close()
-    },
-  }
+  return { ...service, config, logs }
 }
 
 export interface Setup {

@@ -189,7 +189,8 @@ export class TransferModel {
     if (this.startFrom === this.records.length) return
     const limited = Number.isFinite(this.o.runningTasksLimit)
     let running = limited ? this.records.filter((t) => !isFinished(t) && t.startedAt !== undefined).length : 0
-    for (const t of this.records.slice(this.startFrom)) {
+    for (let i = this.startFrom; i < this.records.length; i++) {
+      const t = this.records[i]!
       if (running >= this.o.runningTasksLimit) return
       if (isFinished(t) || t.startedAt !== undefined) continue
       t.startedAt = cur
