@@ -1,8 +1,8 @@
 // The fair order of the Globus capacity queue (DESIGN §6): which queued job takes the next free slot, and every job's place.
+import type { FairShare } from '../config/schema.js'
 import { MinHeap } from './min-heap.js'
 
-export const fairSharePolicies = ['user', 'group', 'none'] as const
-export type FairShare = (typeof fairSharePolicies)[number]
+export type { FairShare }
 
 /** What the fair order knows of a transfer, queued or submitted: its owner and its two facilities. */
 export interface OwnedTransfer {
