@@ -1,7 +1,7 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
 import { mergeScopes } from '../globus/scopes.js'
-import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -51,6 +51,7 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    fairShare: 'user' as FairShare,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -69,6 +70,8 @@ export interface Facility {
   scopes: string[]
   sourcePath: Template
   destinationPath: Template
+  /** The most unfinished Globus tasks using this facility at once (DESIGN §6); undefined: no limit. */
+  maxActiveTasks?: number
 }
 
 export interface Config {
@@ -78,7 +81,7 @@ export interface Config {
   facilities: Facility[]
   globusScopes: string[]
   task: typeof defaults.task
-  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number }
+  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number; maxActiveTasksPerUser?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
 }
@@ -102,7 +105,7 @@ function wellTyped (raw: unknown): Partial<FileFacility> {
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'scopes') {
       if (Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
-    } else if (typeof v === 'string') out[k] = v
+    } else if (typeof v === 'string' || (k === 'maxActiveTasks' && Number.isInteger(v))) out[k] = v
   }
   return out as Partial<FileFacility>
 }
@@ -230,6 +233,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
           pick(f.destinationPath, facilityDefaults.destinationPath),
           pathVariables
         ),
+        // 0, like an absent key, means no limit (Go's "zero means the default")
+        ...(f.maxActiveTasks ? { maxActiveTasks: f.maxActiveTasks } : {}),
       }
     }
   )
@@ -284,6 +289,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      fairShare: pick(globus.fairShare, defaults.globus.fairShare),
+      ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
