@@ -58,7 +58,14 @@ export const defaults = {
     archiveJobType: 'archive',
     identityCacheSeconds: 30,
   },
-  server: { bodyLimitMb: 64, trustProxy: false as boolean | string | number | string[] },
+  server: {
+    bodyLimitMb: 64,
+    trustProxy: false as boolean | string | number | string[],
+    /** Origins allowed to call the API from a browser (DESIGN §12); none: no CORS headers. */
+    cors: { origins: [] as string[] },
+    /** Members of these groups read GET /status and every transfer in GET /transfers. */
+    adminGroups: [] as string[],
+  },
 }
 
 export interface Facility {
@@ -175,6 +182,26 @@ function trustProxyProblems (value: unknown, problems: Problem[]): void {
 }
 
 /**
+ * server.cors.origins: each an origin as a browser sends it in `Origin` (scheme, host, optional
+ * port; no path, no trailing slash), which is what the allowlist is compared with.
+ */
+function corsOriginProblems (origins: string[], problems: Problem[]): void {
+  origins.forEach((origin, i) => {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      const hint = parsed && /^https?:$/.test(parsed.protocol) ? ` (did you mean "${parsed.origin}"?)` : ''
+      problems.push({
+        path: `server.cors.origins[${i}]`,
+        message: `"${origin}" is not an origin such as https://scicat.example.org${hint}`,
+      })
+    }
+  })
+}
+
+/**
  * Resolves an already schema-checked file. Template problems are appended to `problems`;
  * the returned config is only meaningful when no problem was reported.
  */
@@ -266,6 +293,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     problems.push({ path: 'server.bodyLimitMb', message: `must be 0 (the default) or at least ${limits.minBodyLimitMb}` })
   }
   trustProxyProblems(server.trustProxy, problems)
+  corsOriginProblems(server.cors?.origins ?? [], problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),
@@ -300,6 +328,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     server: {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
+      cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
+      adminGroups: server.adminGroups ?? defaults.server.adminGroups,
     },
   }
 }

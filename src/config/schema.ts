@@ -106,6 +106,12 @@ export const configSchema = {
             { type: 'array', items: { type: 'string' } },
           ],
         },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { origins: { type: 'array', items: { type: 'string' } } },
+        },
+        adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
   },
