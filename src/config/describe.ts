@@ -21,6 +21,7 @@ export function describeConfig (config: Config) {
     globus: { ...config.globus, label: config.globus.label.source },
     scicat: config.scicat,
     server: config.server,
+    ...(config.ha ? { ha: { lease: { ...config.ha.lease, namespace: config.ha.lease.namespace ?? '(the pod\'s own)' } } } : {}),
   }
 }
 
@@ -47,5 +48,6 @@ export function formatConfig (config: Config): string {
   lines.push(`globus: ${JSON.stringify(d.globus)}`)
   lines.push(`scicat: ${JSON.stringify(d.scicat)}`)
   lines.push(`server: ${JSON.stringify(d.server)}`)
+  if (d.ha) lines.push(`ha.lease: ${JSON.stringify(d.ha.lease)}`)
   return lines.join('\n')
 }

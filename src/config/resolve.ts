@@ -2,6 +2,7 @@
 import { isIP, isIPv4 } from 'node:net'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type HaConfig, resolveLease } from './ha.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -81,6 +82,8 @@ export interface Config {
   globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
+  /** Absent: this instance assumes it is alone (DESIGN §11). */
+  ha?: HaConfig
 }
 
 export interface Problem {
@@ -261,6 +264,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     problems.push({ path: 'server.bodyLimitMb', message: `must be 0 (the default) or at least ${limits.minBodyLimitMb}` })
   }
   trustProxyProblems(server.trustProxy, problems)
+  const ha = resolveLease(file.ha?.lease, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),
@@ -294,5 +298,6 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
     },
+    ...(ha ? { ha } : {}),
   }
 }
