@@ -2,6 +2,7 @@
 import { isIP, isIPv4 } from 'node:net'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type HaConfig, resolveLease } from './ha.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -91,6 +92,8 @@ export interface Config {
   globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number; maxActiveTasksPerUser?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
+  /** Absent: this instance assumes it is alone (DESIGN §11). */
+  ha?: HaConfig
 }
 
 export interface Problem {
@@ -294,6 +297,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
   }
   trustProxyProblems(server.trustProxy, problems)
   corsOriginProblems(server.cors?.origins ?? [], problems)
+  const ha = resolveLease(file.ha?.lease, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),
@@ -331,5 +335,6 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
       adminGroups: server.adminGroups ?? defaults.server.adminGroups,
     },
+    ...(ha ? { ha } : {}),
   }
 }

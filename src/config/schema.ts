@@ -28,6 +28,21 @@ export const limits = {
 
 const atMost = <M extends number>(maximum: M) => ({ type: 'number', minimum: 0, maximum }) as const
 
+/** ha.lease (DESIGN §11); name, namespace and the two times are checked together in config/ha.ts. */
+export const leaseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { type: 'string', enum: ['kubernetes'] },
+    name: { type: 'string' },
+    namespace: { type: 'string' },
+    // a Lease stores its duration as whole seconds
+    durationSeconds: { type: 'integer', minimum: 0, maximum: limits.pollInterval },
+    renewSeconds: atMost(limits.pollInterval),
+  },
+} as const
+
 export const facilitySchema = {
   type: 'object',
   additionalProperties: false,
@@ -92,6 +107,7 @@ export const configSchema = {
         identityCacheSeconds: positiveNumber,
       },
     },
+    ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -118,6 +134,7 @@ export const configSchema = {
 } as const
 
 export type FileConfig = FromSchema<typeof configSchema>
+export type FileLease = FromSchema<typeof leaseSchema>
 export type FileFacility = FromSchema<typeof facilitySchema>
 export type Direction = (typeof directions)[number]
 export type SyncLevel = (typeof syncLevels)[number]
