@@ -1,5 +1,6 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
@@ -57,7 +58,11 @@ export const defaults = {
     archiveJobType: 'archive',
     identityCacheSeconds: 30,
   },
-  server: { bodyLimitMb: 64, trustProxy: false as boolean | string | number | string[] },
+  server: {
+    bodyLimitMb: 64,
+    trustProxy: false as boolean | string | number | string[],
+    errorStatuses: 'go' as ErrorStatusMode,
+  },
 }
 
 export interface Facility {
@@ -293,6 +298,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     server: {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
   }
 }
