@@ -1,5 +1,6 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { type HaConfig, resolveLease } from './ha.js'
@@ -66,6 +67,7 @@ export const defaults = {
     cors: { origins: [] as string[] },
     /** Members of these groups read GET /status and every transfer in GET /transfers. */
     adminGroups: [] as string[],
+    errorStatuses: 'go' as ErrorStatusMode,
   },
 }
 
@@ -334,6 +336,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
       cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
       adminGroups: server.adminGroups ?? defaults.server.adminGroups,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
     ...(ha ? { ha } : {}),
   }

@@ -1,5 +1,6 @@
 // JSON schema of the config file; the TypeScript type of a loaded file is derived from it.
 import type { FromSchema } from 'json-schema-to-ts'
+import { errorStatusModes } from '../error-statuses.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
@@ -128,6 +129,7 @@ export const configSchema = {
           properties: { origins: { type: 'array', items: { type: 'string' } } },
         },
         adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
+        errorStatuses: { type: 'string', enum: errorStatusModes },
       },
     },
   },
