@@ -23,6 +23,8 @@ export interface TransferParams {
   fileList?: FileToTransfer[]
   autoArchive: boolean
   globusSubmissionId: string
+  /** The Globus client id of the deployment that owns the transfer; absent on jobs created before it was recorded. */
+  globusClientId?: string
   idempotencyKey?: string
   /** Kept so that the label renders the same on a re-submission. */
   sourceFolder: string
@@ -104,6 +106,7 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       ...(fileList ? { fileList } : {}),
       autoArchive: j.autoArchive !== false,
       globusSubmissionId: j.globusSubmissionId as string,
+      ...(str(j.globusClientId) ? { globusClientId: j.globusClientId } : {}),
       ...(str(j.idempotencyKey) ? { idempotencyKey: j.idempotencyKey } : {}),
       sourceFolder: str(j.sourceFolder) ? j.sourceFolder : '',
       collectionRootPath: str(j.collectionRootPath) ? j.collectionRootPath : '/',
