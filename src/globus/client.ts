@@ -86,6 +86,9 @@ export const taskListChunk = 50
 const syncLevels: Record<SyncLevel, number | undefined> = { none: undefined, exists: 0, size: 1, mtime: 2, checksum: 3 }
 
 export class GlobusClient {
+  /** Ids per task_list call: 50, or less once Globus refused a chunk (kept for the process's life). */
+  chunkSize = taskListChunk
+
   constructor (
     private readonly http: HttpClient,
     readonly tokens: GlobusTokens
@@ -157,23 +160,44 @@ export class GlobusClient {
   }
 
   /**
-   * Reads many tasks with task_list, at most 50 ids a call (Globus pages 10 items by default,
-   * so limit is set too). Ids the list did not return are read one by one; ids Globus does
-   * not know are left out of the result.
+   * Reads many tasks with task_list, at most `chunkSize` ids a call (Globus pages 10 items by
+   * default, so limit is set too). Ids the list did not return are read one by one; ids Globus
+   * does not know are left out of the result. Globus documents no limit on the ids of one
+   * filter: a chunk it refuses (4xx) is split in halves down to single GET /task calls, and the
+   * smaller size is kept for the life of the process, so no tracked task is left unread.
    */
   async listTasks (taskIds: Iterable<string>): Promise<Map<string, GlobusTask>> {
     const ids = [...new Set(taskIds)]
     const found = new Map<string, GlobusTask>()
-    for (let i = 0; i < ids.length; i += taskListChunk) {
-      const chunk = ids.slice(i, i + taskListChunk)
-      const res = await this.call<{ DATA?: GlobusTask[] }>({
-        operation: 'task_list',
-        method: 'GET',
-        path: '/v0.10/task_list',
-        query: { filter: `task_id:${chunk.join(',')}`, limit: taskListChunk, fields: taskFields },
-        retry: true,
-      })
-      for (const task of res.DATA ?? []) if (chunk.includes(task.task_id)) found.set(task.task_id, task)
+    const pending: string[][] = []
+    for (let i = 0; i < ids.length; i += this.chunkSize) pending.push(ids.slice(i, i + this.chunkSize))
+    while (pending.length) {
+      const chunk = pending.shift()!
+      if (chunk.length > this.chunkSize) {
+        // a smaller size was learnt meanwhile
+        for (let i = 0; i < chunk.length; i += this.chunkSize) pending.push(chunk.slice(i, i + this.chunkSize))
+        continue
+      }
+      // a single id left: read below with GET /task/{id}
+      if (chunk.length === 1) continue
+      let res: { DATA?: GlobusTask[] }
+      try {
+        res = await this.call<{ DATA?: GlobusTask[] }>({
+          operation: 'task_list',
+          method: 'GET',
+          path: '/v0.10/task_list',
+          query: { filter: `task_id:${chunk.join(',')}`, limit: taskListChunk, fields: taskFields },
+          retry: true,
+        })
+      } catch (err) {
+        if (!isRefusedChunk(err)) throw err
+        const half = Math.ceil(chunk.length / 2)
+        this.chunkSize = Math.min(this.chunkSize, half)
+        pending.unshift(chunk.slice(0, half), chunk.slice(half))
+        continue
+      }
+      const asked = new Set(chunk)
+      for (const task of res.DATA ?? []) if (asked.has(task.task_id)) found.set(task.task_id, task)
     }
     for (const id of ids) {
       if (found.has(id)) continue
@@ -219,6 +243,11 @@ export class GlobusClient {
       return (await this.http.send<T>(withToken(req, await set.token()))).body
     }
   }
+}
+
+/** task_list refusing the request itself (too many ids, too long a URL), not the token or the load. */
+function isRefusedChunk (err: unknown): boolean {
+  return err instanceof UpstreamError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![401, 403, 408, 429].includes(err.status)
 }
 
 function withToken (req: HttpRequest, token: string): HttpRequest {

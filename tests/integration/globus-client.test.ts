@@ -436,6 +436,49 @@ describe('tasks', () => {
     expect(tasks.get(ids[7] as string)?.label).toBe('job 7')
   })
 
+  it('splits a task_list chunk Globus refuses in halves, reads every task, and keeps the smaller size', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 12 })
+    const transfer = await recordingProxy(res, globus.url)
+    const { client } = buildGlobus(res, { url: transfer.url })
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => (await client.submitTransfer(await spec(client, { label: `job ${i}` }))).taskId)
+    )
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    const sizes = transfer.requests.map((r) => (new URL(r.url, 'http://x').searchParams.get('filter') ?? '').split(',').length)
+    // 50 refused, 25 refused, 13 refused, then chunks of 7 and 6
+    expect(sizes.slice(0, 3)).toEqual([50, 25, 13])
+    expect(sizes.slice(3).every((n) => n <= 7)).toBe(true)
+    expect(client.chunkSize).toBe(7)
+    expect(globus.sim.core.count('task')).toBe(0)
+
+    // the next reading starts with the smaller size: nothing refused
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+    expect((await client.listTasks(ids)).size).toBe(50)
+    // seven chunks of 7; the one id left over is read with GET /task
+    expect(globus.sim.core.count('task_list')).toBe(7)
+    expect(globus.sim.core.count('task')).toBe(1)
+  })
+
+  it('falls back to one GET /task per id when Globus refuses even two ids in a filter', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 1 })
+    const { client } = buildGlobus(res, { url: globus.url })
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await client.submitTransfer(await spec(client))).taskId))
+    globus.sim.core.resetCounts()
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    expect(client.chunkSize).toBe(1)
+    expect(globus.sim.core.count('task')).toBe(5)
+    globus.sim.core.resetCounts()
+    await client.listTasks(ids)
+    expect(globus.sim.core.count('task_list')).toBe(0)
+    expect(globus.sim.core.count('task')).toBe(5)
+  })
+
   it('looks up an id the list left out with GET /task, and leaves it out when Globus does not know it', async () => {
     const { client, count } = await setup()
     const { taskId } = await client.submitTransfer(await spec(client))
