@@ -141,7 +141,11 @@ function cancel (state: SimState): Authed {
     const record = ownTask(state, info, token)
     if (record instanceof Response) return record
     const outcome = state.model.cancel(record.id)
-    // Only `Canceled` is in a recorded response; `TaskComplete` for an ended task is assumed.
+    // 200 `Canceled` as the SDK records it (globus_sdk/testing/data/transfer/cancel_task.py). For a
+    // task that had already ended Globus answers 200 `TaskComplete` with this message: a real
+    // response recorded in a public script using the SDK's cancel_task, which raised no error
+    // (find_string "TaskComplete"; the same script lists `CancelAccepted` for a cancel still in
+    // progress). docs.globus.org/api/transfer/task "Cancel task by id" lists the codes.
     return HttpResponse.json({
       DATA_TYPE: 'result',
       code: outcome === 'canceled' ? 'Canceled' : 'TaskComplete',
