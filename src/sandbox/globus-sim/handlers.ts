@@ -145,7 +145,7 @@ function cancel (state: SimState): Authed {
     // task that had already ended Globus answers 200 `TaskComplete` with this message: a real
     // response recorded in a public script using the SDK's cancel_task, which raised no error
     // (find_string "TaskComplete"; the same script lists `CancelAccepted` for a cancel still in
-    // progress). docs.globus.org/api/transfer/task "Cancel task by id" lists the codes.
+    // progress). docs.globus.org/api/transfer/task §6.4 "Cancel task by id" is the operation's page.
     return HttpResponse.json({
       DATA_TYPE: 'result',
       code: outcome === 'canceled' ? 'Canceled' : 'TaskComplete',
