@@ -51,6 +51,9 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    failOnQuotaErrors: true,
+    skipSourceErrors: false,
+    submitAttempts: 10,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -284,6 +287,9 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
+      skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
+      submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),

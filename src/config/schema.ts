@@ -20,6 +20,7 @@ export const limits = {
   pollInterval: 86_400,
   discoveryInterval: 86_400,
   deadlineHours: 87_600,
+  submitAttempts: 1000,
   bodyLimitMb: 1024,
   minBodyLimitMb: 0.001,
 } as const
@@ -76,6 +77,9 @@ export const configSchema = {
         syncLevel: { type: 'string', enum: syncLevels },
         deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
+        failOnQuotaErrors: { type: 'boolean' },
+        skipSourceErrors: { type: 'boolean' },
+        submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
       },
     },
     scicat: {

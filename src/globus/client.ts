@@ -23,8 +23,12 @@ export interface TransferSpec {
   items: TransferItem[]
   verifyChecksum: boolean
   syncLevel?: SyncLevel
-  /** ISO 8601 */
+  /** ISO 8601, computed at submission; none: Globus's own deadline policy applies. */
   deadline?: string
+  /** Default true: a full destination fails the task at once (Globus's own default is false). */
+  failOnQuotaErrors?: boolean
+  /** Default false: paths with a permission or not-found error on the source fail the task. */
+  skipSourceErrors?: boolean
 }
 
 export interface SubmitResult {
@@ -263,6 +267,10 @@ function transferBody (spec: TransferSpec): Record<string, unknown> {
     destination_endpoint: spec.destinationCollection,
     label: spec.label,
     verify_checksum: spec.verifyChecksum,
+    fail_on_quota_errors: spec.failOnQuotaErrors ?? true,
+    skip_source_errors: spec.skipSourceErrors ?? false,
+    // the Go service sends it; a field of the task_submit document (@globus/sdk TransferFields)
+    store_base_path_info: true,
     ...(syncLevel === undefined ? {} : { sync_level: syncLevel }),
     ...(spec.deadline ? { deadline: spec.deadline } : {}),
     notify_on_succeeded: false,

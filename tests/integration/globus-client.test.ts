@@ -361,6 +361,9 @@ describe('submitTransfer', () => {
       destination_endpoint: DST,
       label: 'SciCat job 7f3a',
       verify_checksum: true,
+      fail_on_quota_errors: true,
+      skip_source_errors: false,
+      store_base_path_info: true,
       sync_level: 3,
       deadline: '2026-02-01T00:00:00+00:00',
       notify_on_succeeded: false,
@@ -383,6 +386,13 @@ describe('submitTransfer', () => {
     const body = sim.submission(none.taskId)
     expect(body).not.toHaveProperty('sync_level')
     expect(body).not.toHaveProperty('deadline')
+  })
+
+  it('sends fail_on_quota_errors and skip_source_errors as configured, and Globus records them on the task', async () => {
+    const { client, sim } = await setup()
+    const r = await client.submitTransfer(await spec(client, { failOnQuotaErrors: false, skipSourceErrors: true }))
+    expect(sim.submission(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true, store_base_path_info: true })
+    expect(sim.task(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true })
   })
 
   it('answers Accepted, then Duplicate with the same task for the same submission id', async () => {
