@@ -225,12 +225,20 @@ export class GlobusClient {
     return { code: res.code ?? '', message: res.message ?? '' }
   }
 
-  async getEvents (taskId: string, options: { limit?: number; offset?: number } = {}): Promise<GlobusEvent[]> {
+  /** A task's events, newest first; `errorsOnly` asks for `filter=is_error:1`. */
+  async getEvents (
+    taskId: string,
+    options: { limit?: number; offset?: number; errorsOnly?: boolean } = {}
+  ): Promise<GlobusEvent[]> {
     const res = await this.call<{ DATA?: GlobusEvent[] }>({
       operation: 'event_list',
       method: 'GET',
       path: `/v0.10/task/${encodeURIComponent(taskId)}/event_list`,
-      query: { limit: options.limit ?? 10, offset: options.offset ?? 0 },
+      query: {
+        limit: options.limit ?? 10,
+        offset: options.offset ?? 0,
+        ...(options.errorsOnly ? { filter: 'is_error:1' } : {}),
+      },
       retry: true,
     })
     return res.DATA ?? []

@@ -523,6 +523,9 @@ describe('tasks', () => {
     expect(events[0]).toMatchObject({ code: 'CANCELED', is_error: true })
     const all = sim.events(taskId)
     expect(await client.getEvents(taskId, { limit: 1, offset: all.length - 1 })).toEqual(all.slice(-1))
+    // filter=is_error:1 leaves out the others
+    expect(all.some((e) => !e.is_error)).toBe(true)
+    expect(await client.getEvents(taskId, { errorsOnly: true })).toEqual(all.filter((e) => e.is_error).slice(0, 10))
   })
 
   it('cancels only existing tasks', async () => {

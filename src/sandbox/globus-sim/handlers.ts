@@ -123,7 +123,14 @@ function eventList (state: SimState): Authed {
     if (record instanceof Response) return record
     const paging = parsePaging(new URL(info.request.url))
     if (typeof paging === 'string') return badRequest(info.request, paging)
-    const events = [...record.events].reverse()
+    // `filter=is_error:1` (errors only) or `is_error:0`, as globus-cli's `task event-list
+    // --filter-errors / --filter-non-errors` sends it (globus_cli/commands/task/event_list.py)
+    const filter = new URL(info.request.url).searchParams.get('filter')
+    const wanted = filter ? /^is_error:([01])$/.exec(filter)?.[1] : undefined
+    if (filter && wanted === undefined) return badRequest(info.request, `Invalid filter '${filter}'`)
+    const events = [...record.events]
+      .reverse()
+      .filter((e) => wanted === undefined || e.isError === (wanted === '1'))
     const page = events.slice(paging.offset, paging.offset + paging.limit)
     return HttpResponse.json({
       DATA_TYPE: 'event_list',
