@@ -54,6 +54,9 @@ export const defaults = {
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
     fairShare: 'user' as FairShare,
+    failOnQuotaErrors: true,
+    skipSourceErrors: false,
+    submitAttempts: 10,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -325,6 +328,9 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
       fairShare: pick(globus.fairShare, defaults.globus.fairShare),
       ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
+      failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
+      skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
+      submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),

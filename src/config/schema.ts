@@ -23,6 +23,7 @@ export const limits = {
   pollInterval: 86_400,
   discoveryInterval: 86_400,
   deadlineHours: 87_600,
+  submitAttempts: 1000,
   bodyLimitMb: 1024,
   minBodyLimitMb: 0.001,
 } as const
@@ -97,6 +98,9 @@ export const configSchema = {
         label: { type: 'string' },
         fairShare: { type: 'string', enum: fairShares },
         maxActiveTasksPerUser: positiveInteger,
+        failOnQuotaErrors: { type: 'boolean' },
+        skipSourceErrors: { type: 'boolean' },
+        submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
       },
     },
     scicat: {

@@ -151,7 +151,6 @@ export class TransferService {
       collectionRootPath: req.collectionRootPath,
       verifyChecksum: g.verifyChecksum,
       syncLevel: g.syncLevel,
-      ...(g.deadlineHours ? { deadline: new Date(this.now() + g.deadlineHours * 3600_000).toISOString() } : {}),
     }
     const owner = {
       ownerGroup: dataset.ownerGroup,
