@@ -29,9 +29,9 @@ export type StoredFileList = { fileList: FileToTransfer[] } | CompactFileList
  * when even the compact form would not fit in a SciCat job.
  */
 export function storeFileList (files: readonly FileToTransfer[]): StoredFileList {
-  const entries = files.map((f) => ({ path: f.path, isSymlink: f.isSymlink }))
-  const json = JSON.stringify(entries)
-  if (json.length <= plainFileListBytes) return { fileList: entries }
+  // the two keys only, without copying the entries first (a list can hold a million)
+  const json = JSON.stringify(files, ['path', 'isSymlink'])
+  if (json.length <= plainFileListBytes) return { fileList: files.map((f) => ({ path: f.path, isSymlink: f.isSymlink })) }
   const gzip = gzipSync(json, { level: 6 }).toString('base64')
   if (gzip.length > maxStoredFileListBytes) {
     throw new ProxyError('PROXY_FILELIST_TOO_LARGE', 'the fileList is too large to be stored in one SciCat job', {
