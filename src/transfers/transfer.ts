@@ -169,6 +169,7 @@ export function transferSpec (t: Transfer, config: Config): TransferSpec {
   }
   return {
     submissionId: p.globusSubmissionId,
+    facilities: [p.sourceFacility, p.destFacility],
     sourceCollection: p.sourceCollection,
     destinationCollection: p.destinationCollection,
     label: cleanLabel(label),
