@@ -8,6 +8,7 @@ import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { assertOwnJob, isOwnJob } from './deployment.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
+import { type StoredFileList, storeFileList } from './file-list-store.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
@@ -112,10 +113,12 @@ export class TransferService {
     if (req.fileList) checkFileList(req.fileList)
     const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
     const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
+    // how the list goes into the job, and whether it fits there, before anything is created
+    const stored = req.fileList ? storeFileList(req.fileList) : undefined
     this.admit()
     this.inflight++
     try {
-      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath })
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath }, stored)
     } finally {
       this.inflight--
     }
@@ -125,7 +128,8 @@ export class TransferService {
     user: User,
     dataset: Dataset,
     req: TransferRequest,
-    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string }
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string },
+    stored: StoredFileList | undefined
   ): Promise<string> {
     let submissionId: string
     try {
@@ -142,7 +146,8 @@ export class TransferService {
       destinationCollection: where.dst.collection,
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
-      ...(req.fileList ? { fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })) } : {}),
+      // the schema admits path and isSymlink only: the entries are kept as parsed (no copy of a large list)
+      ...(req.fileList ? { fileList: req.fileList } : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
       globusClientId: this.deps.globus.clientId,
@@ -160,7 +165,7 @@ export class TransferService {
     this.deps.tracker.creating.add(submissionId)
     let job: Job
     try {
-      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params) }, submissionId)
+      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params, stored) }, submissionId)
     } catch (err) {
       this.deps.tracker.creating.delete(submissionId)
       throw err
