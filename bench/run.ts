@@ -1,4 +1,5 @@
-// `npm run bench [-- tracker submit startup] [--strict]`: runs the benchmarks and sums up their targets.
+// `npm run bench [-- tracker submit startup fair-order] [--strict]`: runs the benchmarks and sums up their targets.
+import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
 import { startupBench } from './startup.js'
 import { submitBench } from './submit.js'
@@ -8,6 +9,7 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   tracker: () => trackerBench(),
   submit: () => submitBench(),
   startup: () => startupBench(),
+  'fair-order': () => fairOrderBench(),
 }
 
 const args = process.argv.slice(2)
