@@ -15,16 +15,20 @@ function problem (err: unknown): string {
 
 export async function opsRoutes (app: FastifyInstance, { deps }: { config: Config; deps: AppDeps }) {
   const now = deps.now ?? Date.now
-  let cached: { at: number; ready: boolean; checks: Record<string, string> } | undefined
+  let cached:
+    | { at: number; ready: boolean; checks: Record<string, string>; degraded: Array<{ facility: string; message: string }> }
+    | undefined
 
   app.get('/version', { schema: routeSchema('GetVersion') }, async () => ({ version }))
   app.get('/health', { schema: routeSchema('GetHealth') }, async () => ({ status: 'ok' }))
 
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
     if (!cached || now() - cached.at > readyCacheMs) {
-      const [scicat, globus] = await Promise.allSettled([
+      const [scicat, globus, degraded] = await Promise.allSettled([
         deps.scicat.checkServiceToken(),
-        deps.globus.tokens.token(),
+        deps.globus.tokens.tasks.token(),
+        // a facility whose scopes Globus Auth refuses fails its own transfers only: still ready
+        deps.globus.tokens.degraded(),
       ])
       cached = {
         at: now(),
@@ -33,11 +37,17 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
           scicat: scicat.status === 'fulfilled' ? 'ok' : problem(scicat.reason),
           globus: globus.status === 'fulfilled' ? 'ok' : problem(globus.reason),
         },
+        degraded:
+          degraded.status === 'fulfilled' ? degraded.value.map((f) => ({ facility: f.name, message: f.message })) : [],
       }
     }
     return reply
       .code(cached.ready ? 200 : 503)
-      .send({ status: cached.ready ? 'ready' : 'unavailable', checks: cached.checks })
+      .send({
+        status: cached.ready ? 'ready' : 'unavailable',
+        checks: cached.checks,
+        ...(cached.degraded.length ? { degraded: cached.degraded } : {}),
+      })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {
