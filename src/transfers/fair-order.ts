@@ -42,6 +42,13 @@ export interface FairOrder {
   holds: Hold[]
 }
 
+/** A held job's reason, for its "queued" message. */
+export function holdNote (hold: Hold): string {
+  return hold.limit === 'user'
+    ? `at most ${hold.max} tasks per user at once`
+    : `facility ${hold.facility} takes at most ${hold.max} tasks at once`
+}
+
 /**
  * The user a per-user limit counts against: a job without ownerUser counts as its group (marked
  * so that it cannot meet a user of that name). No new string per call: this runs per job per cycle.
