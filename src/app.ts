@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import type { GlobusClient } from './globus/client.js'
+import { answersOnStandby, type RoleSource, standbyMessage } from './ha/role.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
 import { docsRoutes } from './routes/docs.js'
@@ -27,6 +28,8 @@ export interface AppDeps {
   metrics: Metrics
   logger: Logger
   now?: () => number
+  /** With ha.lease: this instance's role (absent: it is alone, always active). */
+  role?: RoleSource
 }
 
 /** One registered route, as the contract test compares it with openapi.yaml. */
@@ -113,6 +116,16 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
       throw new ProxyError('PROXY_SHUTTING_DOWN', 'the service is shutting down, try again', { retryAfter: 5 })
     }
   })
+
+  const role = deps.role
+  if (role) {
+    // a standby makes no upstream call: only the routes that need none answer
+    app.addHook('onRequest', async (req) => {
+      if (role.role === 'standby' && !answersOnStandby(req.routeOptions.url)) {
+        throw new ProxyError('PROXY_STANDBY', standbyMessage(role), { retryAfter: role.retryAfterSeconds })
+      }
+    })
+  }
 
   await app.register(swagger, { mode: 'static', specification: { document: specDocument as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppDeps } from '../app.js'
 import type { Config } from '../config/resolve.js'
+import { standbyMessage } from '../ha/role.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import { routeSchema } from '../openapi.js'
 import { version } from '../version.js'
@@ -21,6 +22,11 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
   app.get('/health', { schema: routeSchema('GetHealth') }, async () => ({ status: 'ok' }))
 
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
+    const role = deps.role
+    // a standby is not ready (a Service routes only to the active pod) and asks no upstream
+    if (role?.role === 'standby') {
+      return reply.code(503).send({ status: 'unavailable', role: 'standby', message: standbyMessage(role) })
+    }
     if (!cached || now() - cached.at > readyCacheMs) {
       const [scicat, globus] = await Promise.allSettled([
         deps.scicat.checkServiceToken(),
@@ -37,7 +43,7 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
     }
     return reply
       .code(cached.ready ? 200 : 503)
-      .send({ status: cached.ready ? 'ready' : 'unavailable', checks: cached.checks })
+      .send({ status: cached.ready ? 'ready' : 'unavailable', checks: cached.checks, ...(role ? { role: role.role } : {}) })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {
