@@ -187,8 +187,9 @@ export class GlobusClient {
         for (let i = 0; i < chunk.length; i += this.chunkSize) pending.push(chunk.slice(i, i + this.chunkSize))
         continue
       }
-      // a single id left: read below with GET /task/{id}
-      if (chunk.length === 1) continue
+      if (chunk.length === 0) continue
+      // Globus refused even two ids a call: single ids are read below with GET /task/{id}
+      if (chunk.length === 1 && this.chunkSize === 1) continue
       let res: { DATA?: GlobusTask[] }
       try {
         res = await this.call<{ DATA?: GlobusTask[] }>({
@@ -200,6 +201,10 @@ export class GlobusClient {
         })
       } catch (err) {
         if (!isRefusedChunk(err)) throw err
+        if (chunk.length === 1) {
+          this.chunkSize = 1
+          continue
+        }
         const half = Math.ceil(chunk.length / 2)
         this.chunkSize = Math.min(this.chunkSize, half)
         pending.unshift(chunk.slice(0, half), chunk.slice(half))
