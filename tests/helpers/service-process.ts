@@ -95,7 +95,7 @@ export class ServiceProcess {
       }, { timeoutMs: options.readyMs ?? 15_000 })
     } catch (err) {
       await service.kill('SIGKILL')
-      throw err
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; its output:\n${service.output.slice(-4000)}`, { cause: err })
     }
     return service
   }
