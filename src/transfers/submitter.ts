@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
+import { holdNote } from './fair-order.js'
 import { failedView, isEnded, type JobView, queuedView, runningView, submittedView, viewOf } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
@@ -45,19 +46,20 @@ export class Submitter {
   constructor (private readonly deps: SubmitterDeps) {}
 
   /**
-   * Takes a transfer whose job was just created: submits it now when a Globus slot is free and
-   * nobody is waiting, else queues it (PATCH "queued"). Resolves once the job shows the outcome.
+   * Takes a transfer whose job was just created: submits it now when a Globus slot is free, no
+   * limit holds it and nobody is waiting, else queues it (PATCH "queued"). Resolves once the job
+   * shows the outcome.
    */
   async startTransfer (t: Transfer): Promise<SubmitOutcome> {
     const { tracked, capacity, writer } = this.deps
     tracked.add(t)
-    if (capacity.admitsNow()) {
+    if (capacity.admitsNow(t)) {
       const result = await this.submit(t)
       if (result.outcome !== 'queued') return result
     } else {
       capacity.enqueue(t.jobId)
     }
-    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.position(t.jobId), t.view))
+    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view))
     return { outcome: 'queued' }
   }
 
@@ -69,6 +71,7 @@ export class Submitter {
   /** Submits queued transfers, in the capacity queue's order, while Globus slots are free. */
   async fillSlots (stopping: () => boolean): Promise<void> {
     const { capacity } = this.deps
+    capacity.beginFill()
     while (!stopping() && capacity.hasFreeSlot()) {
       const t = capacity.takeNext()
       if (!t) return
@@ -77,13 +80,18 @@ export class Submitter {
     }
   }
 
-  /** Keeps every queued job's "N ahead" message current. */
+  /**
+   * Keeps every queued job's "N ahead" message current: its place in the fair order, and the
+   * limit that holds it, if any. A job whose rounded message did not change costs no PATCH.
+   */
   async refreshQueued (): Promise<void> {
     const { tracked, capacity, writer } = this.deps
+    const order = capacity.order()
     await Promise.all(
-      capacity.queued.map((jobId, i) => {
-        const t = tracked.get(jobId)
-        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view)) : undefined
+      order.jobs.map((q, i) => {
+        const t = tracked.get(q.id)
+        const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
+        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))) : undefined
       })
     )
   }
