@@ -57,7 +57,8 @@ async function deployment (
     GLOBUS_AUTH_URL: globus.url,
     GLOBUS_TRANSFER_URL: globus.url,
   }
-  const service = await ServiceProcess.start({ config, env, port })
+  // a machine under load can take long to start a process (the Kubernetes client alone takes seconds to import)
+  const service = await ServiceProcess.start({ config, env, port, readyMs: 60_000 })
   services.push(service)
   const submitter = new Submitter({ port: () => port, token: w.tokens.alice, items, concurrency: 4, retry: false })
   submitters.push(submitter)
@@ -92,7 +93,7 @@ async function deleteTransfer (d: Deployment, w: World, jobId: string, remove: b
 }
 
 describe('two deployments on one SciCat', () => {
-  it('each finishes its own transfers and touches none of the other\'s; DELETE through the wrong one answers PROXY_OTHER_DEPLOYMENT and changes nothing', { timeout: 120_000 }, async () => {
+  it('each finishes its own transfers and touches none of the other\'s; DELETE through the wrong one answers PROXY_OTHER_DEPLOYMENT and changes nothing', { timeout: 240_000 }, async () => {
     const w = await startWorld({
       datasets: 0,
       globus: { bytesPerSecond: 100_000, minTaskMs: 1500 },
