@@ -8,7 +8,8 @@ import { CLIENT_ID } from '../helpers/upstreams.js'
 import { addDatasets, cancelTransfer, jobOf, resultOf, startTransfer, yaml } from '../helpers/transfers.js'
 
 const OTHER_CLIENT = 'staging-client'
-const extra = yaml({ globus: { maxRequestsPerSecond: 1000, maxActiveTasks: 1 } })
+// precise statuses (server.errorStatuses: http); the e2e test checks the Go status (400) under the default
+const extra = yaml({ globus: { maxRequestsPerSecond: 1000, maxActiveTasks: 1 }, server: { errorStatuses: 'http' } })
 
 let current: Setup | undefined
 afterEach(async () => {
