@@ -5,7 +5,7 @@ import type { AppDeps } from './app.js'
 import type { Credentials } from './config/credentials.js'
 import type { Config } from './config/resolve.js'
 import { GlobusClient } from './globus/client.js'
-import { GlobusTokenProvider } from './globus/token.js'
+import { GlobusTokens } from './globus/token-sets.js'
 import { HttpClient, type RequestObserver, type Timeouts } from './http/client.js'
 import type { RetryPolicy } from './http/retry.js'
 import { Metrics } from './metrics.js'
@@ -66,12 +66,13 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     config.globus.authUrl === config.globus.transferUrl
       ? authHttp
       : new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.transferUrl, schedule: globusSchedule })
-  const tokens = new GlobusTokenProvider(
+  // one token per scope set: Transfer alone for tasks, a facility pair's scopes for a submission
+  const tokens = new GlobusTokens(
     authHttp,
-    credentials.globus.clientId,
-    credentials.globus.clientSecret,
-    config.globusScopes,
-    now
+    { clientId: credentials.globus.clientId, clientSecret: credentials.globus.clientSecret },
+    config.facilities,
+    now,
+    options.logger.child({ component: 'globus-tokens' })
   )
   const scicatServiceToken =
     'token' in credentials.scicat

@@ -10,6 +10,8 @@ export interface ReadinessResult {
   ready: boolean
   /** "ok", or what failed. */
   checks: { scicat: string; globus: string }
+  /** Facilities whose scopes Globus Auth refuses: they fail their own transfers only, so still ready. */
+  degraded: Array<{ facility: string; message: string }>
 }
 
 function problem (err: unknown): string {
@@ -33,9 +35,10 @@ export class Readiness {
   }
 
   private async run (): Promise<ReadinessResult> {
-    const [scicat, globus] = await Promise.allSettled([
+    const [scicat, globus, degraded] = await Promise.allSettled([
       this.deps.scicat.checkServiceToken(),
-      this.deps.globus.tokens.token(),
+      this.deps.globus.tokens.tasks.token(),
+      this.deps.globus.tokens.degraded(),
     ])
     const result = {
       ready: scicat.status === 'fulfilled' && globus.status === 'fulfilled',
@@ -43,6 +46,8 @@ export class Readiness {
         scicat: scicat.status === 'fulfilled' ? 'ok' : problem(scicat.reason),
         globus: globus.status === 'fulfilled' ? 'ok' : problem(globus.reason),
       },
+      degraded:
+        degraded.status === 'fulfilled' ? degraded.value.map((f) => ({ facility: f.name, message: f.message })) : [],
     }
     // the cache counts from the answer, as before: a slow check is not repeated at once
     if (this.cached) this.cached.at = this.now()

@@ -39,7 +39,7 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   // Globus being briefly unreachable must not stop the service: the tracker retries.
   let closing = false
-  deps.globus.tokens.token().catch((err: unknown) => {
+  deps.globus.tokens.tasks.token().catch((err: unknown) => {
     // closed before the answer came (a failed start): nothing to warn about
     if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
   })

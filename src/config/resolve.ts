@@ -1,7 +1,9 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
-import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type HaConfig, resolveLease } from './ha.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -51,6 +53,10 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    fairShare: 'user' as FairShare,
+    failOnQuotaErrors: true,
+    skipSourceErrors: false,
+    submitAttempts: 10,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -64,6 +70,7 @@ export const defaults = {
     cors: { origins: [] as string[] },
     /** Members of these groups read GET /status and every transfer in GET /transfers. */
     adminGroups: [] as string[],
+    errorStatuses: 'go' as ErrorStatusMode,
   },
 }
 
@@ -76,6 +83,8 @@ export interface Facility {
   scopes: string[]
   sourcePath: Template
   destinationPath: Template
+  /** The most unfinished Globus tasks using this facility at once (DESIGN §6); undefined: no limit. */
+  maxActiveTasks?: number
 }
 
 export interface Config {
@@ -85,9 +94,11 @@ export interface Config {
   facilities: Facility[]
   globusScopes: string[]
   task: typeof defaults.task
-  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number }
+  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number; maxActiveTasksPerUser?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
+  /** Absent: this instance assumes it is alone (DESIGN §11). */
+  ha?: HaConfig
 }
 
 export interface Problem {
@@ -109,7 +120,7 @@ function wellTyped (raw: unknown): Partial<FileFacility> {
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'scopes') {
       if (Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
-    } else if (typeof v === 'string') out[k] = v
+    } else if (typeof v === 'string' || (k === 'maxActiveTasks' && Number.isInteger(v))) out[k] = v
   }
   return out as Partial<FileFacility>
 }
@@ -257,6 +268,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
           pick(f.destinationPath, facilityDefaults.destinationPath),
           pathVariables
         ),
+        // 0, like an absent key, means no limit (Go's "zero means the default")
+        ...(f.maxActiveTasks ? { maxActiveTasks: f.maxActiveTasks } : {}),
       }
     }
   )
@@ -289,6 +302,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
   }
   trustProxyProblems(server.trustProxy, problems)
   corsOriginProblems(server.cors?.origins ?? [], problems)
+  const ha = resolveLease(file.ha?.lease, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),
@@ -312,6 +326,11 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      fairShare: pick(globus.fairShare, defaults.globus.fairShare),
+      ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
+      failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
+      skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
+      submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
@@ -323,6 +342,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
       cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
       adminGroups: server.adminGroups ?? defaults.server.adminGroups,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
+    ...(ha ? { ha } : {}),
   }
 }

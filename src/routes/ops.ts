@@ -14,10 +14,10 @@ export async function opsRoutes (
   app.get('/health', { schema: routeSchema('GetHealth') }, async () => ({ status: 'ok' }))
 
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
-    const { ready, checks } = await readiness.check()
+    const { ready, checks, degraded } = await readiness.check()
     return reply
       .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', checks })
+      .send({ status: ready ? 'ready' : 'unavailable', checks, ...(degraded.length ? { degraded } : {}) })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {

@@ -7,7 +7,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sandboxCollections, type World } from '../../src/sandbox/world.js'
 import { startWithConfig } from '../helpers/custom-config.js'
-import { cyclesUntil, ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
+import { cyclesUntil, ingestorQuery, preciseStatuses, type Setup, startAll } from '../helpers/proxy.js'
 import { jobOf, resultOf, submissionIdOf, tasksForSubmission } from '../helpers/transfers.js'
 
 const transferScope = 'urn:globus:auth:scope:transfer.api.globus.org:all'
@@ -77,7 +77,7 @@ async function expectRejectedJob (s: Setup, res: LightMyRequestResponse, globusC
 
 describe('POST /transfer when an upstream fails before the job exists', () => {
   it('answers 502 and submits nothing when SciCat cannot create the job', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('createJob', { status: 503 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -93,7 +93,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('a lost answer to the job POST: the job it created is found by its submission id and submitted once', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('createJob', { dropAnswer: true })
     const res = await post(setup)
@@ -120,7 +120,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('a lost answer to the job POST and a failing lookup: 502; the job that exists is submitted once by discovery', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     world.scicat.core.inject('createJob', { dropAnswer: true })
@@ -157,7 +157,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job and no submission when SciCat fails reading the dataset', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('getDataset', { status: 500, times: 20 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -168,7 +168,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job when Globus cannot issue a submission id', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.globus.core.inject('submission_id', { status: 503, times: 20 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_GLOBUS')
@@ -179,7 +179,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job when the Globus token cannot be obtained', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.globus.core.inject('token', { status: 401, body: { error: 'invalid_client' } })
     expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_GLOBUS')
@@ -188,7 +188,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 (not 401) when SciCat cannot check the token', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('identity', { status: 503, times: 20 })
     expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -202,7 +202,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
 
 describe('POST /transfer when Globus refuses the submission', () => {
   it('marks the job failed with PermissionDenied and answers 502 with the jobId', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     setup.world.globus.core.inject('transfer', {
       status: 403,
       body: { code: 'PermissionDenied', message: 'You do not have permission to write to /archive', request_id: 'abc' },
@@ -222,7 +222,7 @@ facilities:
   - name: CSCS
     collection: ${unknown}
     direction: DST
-`
+${preciseStatuses}`
     )
     const job = await expectRejectedJob(setup, await post(setup), 'EndpointNotFound', unknown)
     expect(job.jobParams).toMatchObject({ destinationCollection: unknown })
@@ -245,7 +245,7 @@ facilities:
     direction: DST
     scopes: ["${transferScope}"]
     destinationPath: "/archive/{{ .PidShort }}"
-`,
+${preciseStatuses}`,
       {
         dir,
         globus: {
@@ -268,25 +268,27 @@ facilities:
 
     expect(world.globus.core.count('transfer')).toBe(2)
     const tokens = world.globus.tokens()
-    expect(tokens).toHaveLength(2)
-    expect(tokens[0]!.scope).not.toContain(dataAccess(sandboxCollections.destination))
-    expect(tokens[0]!.scope).toContain(dataAccess(sandboxCollections.source))
-    // one scope string: the dependent scopes of both collections under the one transfer scope
-    expect(tokens[1]!.scope).toContain(dataAccess(sandboxCollections.destination))
+    // the Transfer scope alone (submission id, tasks), the two facilities' scopes, the same with consent
+    expect(tokens).toHaveLength(3)
+    expect(tokens[0]!.scope).toBe(transferScope)
+    expect(tokens[1]!.scope).not.toContain(dataAccess(sandboxCollections.destination))
     expect(tokens[1]!.scope).toContain(dataAccess(sandboxCollections.source))
-    expect(tokens[1]!.scope.split(transferScope)).toHaveLength(2)
+    // one scope string: the dependent scopes of both collections under the one transfer scope
+    expect(tokens[2]!.scope).toContain(dataAccess(sandboxCollections.destination))
+    expect(tokens[2]!.scope).toContain(dataAccess(sandboxCollections.source))
+    expect(tokens[2]!.scope.split(transferScope)).toHaveLength(2)
 
     const job = world.scicat.job(jobId)!
     const taskId = (job.jobResultObject as { globusTaskId: string }).globusTaskId
     expect(job.statusCode).toBe('submitted')
     expect(world.globus.task(taskId)).toBeDefined()
-    // the new token serves the tracker too, up to the end
+    // the tracker reads tasks with the Transfer scope's token, up to the end
     await cyclesUntil(s, () => world.scicat.job(jobId)!.statusCode === 'finished', { stepMs: 500 })
-    expect(world.globus.tokens()).toHaveLength(2)
+    expect(world.globus.tokens()).toHaveLength(3)
   })
 
   it('marks the job failed and answers 502 when the consent still is not met after the retry', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const elsewhere = randomUUID()
     const consent = {
@@ -303,12 +305,13 @@ facilities:
     // one retry, with one new token asking for the missing scope
     expect(world.globus.core.count('transfer')).toBe(2)
     const tokens = world.globus.tokens()
-    expect(tokens).toHaveLength(2)
-    expect(tokens[1]!.scope).toContain(dataAccess(elsewhere))
+    expect(tokens).toHaveLength(3)
+    expect(tokens[1]!.scope).not.toContain(dataAccess(elsewhere))
+    expect(tokens[2]!.scope).toContain(dataAccess(elsewhere))
   })
 
   it('does not retry a ConsentRequired that asks for nothing new', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const known = world.config.facilities[0]!.collection
     world.globus.core.inject('transfer', {
@@ -317,6 +320,7 @@ facilities:
     })
     await expectRejectedJob(setup, await post(setup), 'ConsentRequired', 'consent')
     expect(world.globus.core.count('transfer')).toBe(1)
-    expect(world.globus.tokens()).toHaveLength(1)
+    // the Transfer scope alone and the submission's: no third one
+    expect(world.globus.tokens()).toHaveLength(2)
   })
 })

@@ -152,6 +152,7 @@ describe('retry rules', () => {
     globus.sim.core.inject('transfer', { status: 503, times: 2 })
     const result = await gc.submitTransfer({
       submissionId,
+      facilities: ['src', 'dst'],
       sourceCollection: SRC,
       destinationCollection: DST,
       label: 'job 1',
@@ -225,6 +226,7 @@ describe('Retry-After', () => {
     const submissionId = await client.getSubmissionId()
     const { taskId } = await client.submitTransfer({
       submissionId,
+      facilities: ['src', 'dst'],
       sourceCollection: SRC,
       destinationCollection: DST,
       label: 'job 1',
