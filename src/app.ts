@@ -165,7 +165,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   }
 
   const readiness = new Readiness(deps, now)
-  const queue = () => trackerQueueView(tracker)
+  const queue = () => trackerQueueView(tracker, config.globus.fairShare)
   const list = new TransferList({ config, scicat: deps.scicat, tracker, queue })
   const statusSources = {
     config,
