@@ -174,8 +174,9 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     req.user = await identities.authenticate(token)
   }
 
+  deps.metrics.pollInterval.set(config.task.pollInterval)
   const readiness = new Readiness(deps, now)
-  const queue = () => trackerQueueView(tracker)
+  const queue = () => trackerQueueView(tracker, config.globus.fairShare)
   const list = new TransferList({ config, scicat: deps.scicat, tracker, queue })
   const statusSources = {
     config,

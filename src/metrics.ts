@@ -13,6 +13,7 @@ export class Metrics {
   readonly patches: Counter<'result'>
   readonly transfersQueued: Gauge<'facility'>
   readonly ownersWaiting: Gauge
+  readonly pollInterval: Gauge
 
   constructor (options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
@@ -67,6 +68,11 @@ export class Metrics {
     this.ownersWaiting = new Gauge({
       name: 'scicat_globus_proxy_queue_owners_waiting',
       help: 'Owners (users, or groups with globus.fairShare: group) with at least one transfer waiting for a Globus slot',
+      registers,
+    })
+    this.pollInterval = new Gauge({
+      name: 'scicat_globus_proxy_poll_interval_seconds',
+      help: 'task.pollInterval: the time from the end of one tracker cycle to the start of the next',
       registers,
     })
     for (const status of ['finished', 'failed', 'cancelled']) this.transfersEnded.inc({ status }, 0)

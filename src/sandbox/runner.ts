@@ -22,10 +22,13 @@ export interface SandboxOptions {
 export async function runSandbox (options: SandboxOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`))
   const world = await startWorld({
-    configExtra: 'task:\n  pollInterval: 1\n  discoveryInterval: 60\n',
+    configExtra: `task:\n  pollInterval: 1\n  discoveryInterval: 60\nserver:\n  adminGroups: [${operatorGroup}]\n`,
     // the walkthrough's transfer takes about 40 s: time to follow it and to cancel it
     ...(options.demo ? {} : { globus: { bytesPerSecond: walkthroughBytesPerSecond } }),
   })
+  // an operator of the service: sees the /status panel and every transfer on the web page
+  world.scicat.addUser({ ...operator, email: 'oscar@example.org', groups: [operatorGroup, 'PSI', 'CSCS'], displayName: 'Oscar Operator' })
+  const operatorToken = world.scicat.issueToken(operator.username, { expiresInSeconds: 7 * 24 * 3600 })
   // the service logs to a file so the walkthrough stays readable
   const logFile = join(world.dir, 'proxy.log')
   const logger = createLogger(options.env.LOG_LEVEL || 'info', pino.destination({ dest: logFile, sync: false }))
@@ -74,17 +77,21 @@ export async function runSandbox (options: SandboxOptions): Promise<number> {
     return code
   }
 
-  out(walkthrough(world, url, logFile))
+  out(walkthrough(world, url, logFile, operatorToken))
   const signal = await stopped
   out(`\n${signal}: stopping the sandbox`)
   await close()
   return 0
 }
 
+/** The sandbox's server.adminGroups, and its one member. */
+const operatorGroup = 'proxy-operators'
+const operator = { username: 'oscar', password: 'oscar' }
+
 /** Globus simulator rate of the interactive sandbox, per transfer. */
 const walkthroughBytesPerSecond = 10_000
 
-function walkthrough (world: World, url: string, logFile: string): string {
+function walkthrough (world: World, url: string, logFile: string, operatorToken: string): string {
   const pid = world.datasets[0]!.pid
   const token = world.tokens.alice
   const q = `sourceFacility=PSI&destFacility=CSCS&scicatPid=${encodeURIComponent(pid)}&collectionRootPath=/`
@@ -93,6 +100,7 @@ function walkthrough (world: World, url: string, logFile: string): string {
 scicat-globus-proxy sandbox is running.
 
   proxy            ${url}   (Swagger UI: ${url}/docs)
+  web page         ${url}/ui/   (sign in with a token below)
   Globus simulator ${world.globusUrl}
   SciCat simulator ${world.scicatUrl}
   facilities       PSI (source, ${join(world.dir, 'facility-psi')})
@@ -125,7 +133,15 @@ scicat-globus-proxy sandbox is running.
 
   curl -s -X DELETE '${url}/transfer/'$JOB -H "SciCat-API-Key: $TOKEN" -w '%{http_code}\\n'
 
-Also: ${url}/facilities (with the token), ${url}/health, ${url}/ready, ${url}/metrics.
+5. Or follow, start and cancel transfers on the web page: open ${url}/ui/ and sign in
+   with alice's token above. The operator oscar (server.adminGroups) also sees the service
+   status panel and everyone's transfers; his token:
+
+  ${operatorToken}
+
+   The same through the API: curl -s '${url}/transfers' -H "SciCat-API-Key: $TOKEN"
+
+Also: ${url}/facilities (with the token), ${url}/status (oscar's token), ${url}/health, ${url}/ready, ${url}/metrics.
 The copied files appear under ${join(world.dir, 'facility-cscs', 'archive')}.
 Press Ctrl-C to stop.`
 }

@@ -1,4 +1,5 @@
 // What the capacity queue shows outside the tracker: each waiting transfer's place and who is waiting.
+import type { FairShare } from '../config/schema.js'
 import type { Transfer } from './transfer.js'
 
 /** The tracker's public state the views read (never written through it). */
@@ -21,13 +22,13 @@ export interface QueueView {
   ownersWaiting(): OwnerWaiting[]
 }
 
-/** Whose turn a transfer counts for: its ownerUser, or its ownerGroup when it has none. */
-export function ownerOf (t: Transfer): string {
-  return t.owner.ownerUser ?? t.owner.ownerGroup
+/** Whom a waiting transfer is shown for: its group with globus.fairShare: group, else its user (or group when it has none). */
+export function waitingOwner (t: Transfer, fairShare: FairShare): string {
+  return fairShare === 'group' ? t.owner.ownerGroup : t.owner.ownerUser || t.owner.ownerGroup
 }
 
-/** The queue in the tracker's order (a fair-share order can replace this view without changing its readers). */
-export function trackerQueueView (tracker: TrackerReadView): QueueView {
+/** The queue in the tracker's (fair) order. */
+export function trackerQueueView (tracker: TrackerReadView, fairShare: FairShare): QueueView {
   const waiting = () =>
     tracker.queue.map((id) => tracker.transfers.get(id)).filter((t): t is Transfer => t?.state === 'queued')
   return {
@@ -39,7 +40,10 @@ export function trackerQueueView (tracker: TrackerReadView): QueueView {
     },
     ownersWaiting () {
       const counts = new Map<string, number>()
-      for (const t of waiting()) counts.set(ownerOf(t), (counts.get(ownerOf(t)) ?? 0) + 1)
+      for (const t of waiting()) {
+        const owner = waitingOwner(t, fairShare)
+        counts.set(owner, (counts.get(owner) ?? 0) + 1)
+      }
       return [...counts]
         .map(([owner, queued]) => ({ owner, queued }))
         .sort((a, b) => b.queued - a.queued || (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0))

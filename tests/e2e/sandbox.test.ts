@@ -84,6 +84,19 @@ describe('scicat-globus-proxy sandbox', () => {
       expect(cancelled.status).toBe(200)
       const after = await fetch(`${follow}${jobId}`, { headers: { 'SciCat-API-Key': token! } })
       expect(await after.json()).toMatchObject({ jobId, status: 'cancelled' })
+      // the web page, and the operator who sees the status panel
+      const pageUrl = /^ {2}web page +(\S+\/ui\/)/m.exec(out)?.[1]
+      expect(pageUrl).toBe(post!.replace(/\/transfer\?.*$/, '/ui/'))
+      expect(out).toContain(`open ${pageUrl} and sign in`)
+      const page = await fetch(pageUrl!)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('<title>SciCat Globus transfers</title>')
+      const operatorToken = /his token:\n\n {2}(\S+)\n/.exec(out)?.[1]
+      const statusUrl = pageUrl!.replace(/\/ui\/$/, '/status')
+      expect((await fetch(statusUrl, { headers: { 'SciCat-API-Key': operatorToken! } })).status).toBe(200)
+      expect((await fetch(statusUrl, { headers: { 'SciCat-API-Key': token! } })).status).toBe(403)
+      const list = await fetch(pageUrl!.replace(/\/ui\/$/, '/transfers'), { headers: { 'SciCat-API-Key': token! } })
+      expect(((await list.json()) as { transfers: Array<{ jobId: string }> }).transfers[0]?.jobId).toBe(jobId)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
       expect(out).toContain('SIGTERM: stopping the sandbox')

@@ -153,7 +153,8 @@ describe('GET /status', () => {
       url: `/transfer?sourceFacility=PSI&destFacility=CSCS&scicatPid=${encodeURIComponent(setup.world.datasets[0]!.pid)}&collectionRootPath=/`,
       headers: { 'SciCat-API-Key': setup.world.tokens.alice },
     })
-    expect(extra.statusCode).toBe(500) // Go's status for a 502 (server.errorStatuses: go)
+    expect(extra.statusCode).toBe(500) // server.errorStatuses: go
+    expect(extra.json().code).toBe('PROXY_UPSTREAM_SCICAT')
     const { status, body } = await get('/status', setup.world.tokens.bob)
     expect(status).toBe(200)
     expect(body).toMatchObject({
