@@ -14,6 +14,7 @@ export const errorStatus = {
   PROXY_DATASET_NOT_FOUND: 404,
   PROXY_JOB_NOT_FOUND: 404,
   PROXY_JOB_ENDED: 409,
+  PROXY_OTHER_DEPLOYMENT: 409,
   PROXY_BODY_TOO_LARGE: 413,
   PROXY_FILELIST_TOO_LARGE: 413,
   PROXY_INTERNAL: 500,
@@ -22,6 +23,7 @@ export const errorStatus = {
   PROXY_TRANSFER_REJECTED: 502,
   PROXY_AT_CAPACITY: 503,
   PROXY_SHUTTING_DOWN: 503,
+  PROXY_STANDBY: 503,
 } as const
 
 export type ErrorCode = keyof typeof errorStatus

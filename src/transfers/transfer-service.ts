@@ -6,6 +6,7 @@ import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
+import { assertOwnJob, isOwnJob } from './deployment.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { type StoredFileList, storeFileList } from './file-list-store.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
@@ -72,7 +73,8 @@ export class TransferService {
     } catch (err) {
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not look up the Idempotency-Key') : err
     }
-    return earlier[0]?.id ?? (await this.createNow(user, req))
+    // a key is this deployment's: the same key sent to another deployment is another request
+    return earlier.find((j) => isOwnJob(j, this.deps.globus.clientId))?.id ?? (await this.createNow(user, req))
   }
 
   private async createNow (user: User, req: TransferRequest): Promise<string> {
@@ -148,12 +150,12 @@ export class TransferService {
       ...(req.fileList ? { fileList: req.fileList } : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
+      globusClientId: this.deps.globus.clientId,
       ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
       sourceFolder: dataset.sourceFolder,
       collectionRootPath: req.collectionRootPath,
       verifyChecksum: g.verifyChecksum,
       syncLevel: g.syncLevel,
-      ...(g.deadlineHours ? { deadline: new Date(this.now() + g.deadlineHours * 3600_000).toISOString() } : {}),
     }
     const owner = {
       ownerGroup: dataset.ownerGroup,
@@ -289,6 +291,7 @@ export class TransferService {
   /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */
   async cancel (user: User, jobId: string, remove: boolean): Promise<void> {
     const job = await this.job(user, jobId)
+    assertOwnJob(job, this.deps.globus.clientId)
     const t = this.deps.tracker.transfers.get(jobId)
     const status = (t ? (t.want ?? t.view) : viewOf(job, '')).jobResultObject.status
     if (endedStatuses.includes(status)) {

@@ -24,13 +24,14 @@ export interface TransferParams {
   fileList?: FileToTransfer[]
   autoArchive: boolean
   globusSubmissionId: string
+  /** The Globus client id of the deployment that owns the transfer; absent on jobs created before it was recorded. */
+  globusClientId?: string
   idempotencyKey?: string
   /** Kept so that the label renders the same on a re-submission. */
   sourceFolder: string
   collectionRootPath: string
   verifyChecksum: boolean
   syncLevel: SyncLevel
-  deadline?: string
 }
 
 export interface Owner {
@@ -106,12 +107,12 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       ...(fileList ? { fileList } : {}),
       autoArchive: j.autoArchive !== false,
       globusSubmissionId: j.globusSubmissionId as string,
+      ...(str(j.globusClientId) ? { globusClientId: j.globusClientId } : {}),
       ...(str(j.idempotencyKey) ? { idempotencyKey: j.idempotencyKey } : {}),
       sourceFolder: str(j.sourceFolder) ? j.sourceFolder : '',
       collectionRootPath: str(j.collectionRootPath) ? j.collectionRootPath : '/',
       verifyChecksum: j.verifyChecksum !== false,
       syncLevel: (str(j.syncLevel) ? j.syncLevel : 'none') as SyncLevel,
-      ...(str(j.deadline) ? { deadline: j.deadline } : {}),
     },
   }
 }
@@ -152,8 +153,15 @@ export function cleanLabel (label: string): string {
   return label.replace(/[\r\n]+/g, ' ').trim().slice(0, 128).trim()
 }
 
-export function transferSpec (t: Transfer, config: Config): TransferSpec {
+/**
+ * The Globus transfer document of a transfer, built when it is submitted: the deadline counts
+ * from now (a job that waited in the queue must not carry a stale one), and without
+ * globus.deadlineHours none is sent, so that Globus's own policy applies (it extends the
+ * deadline of a task that makes progress; an explicit deadline is fixed).
+ */
+export function transferSpec (t: Transfer, config: Config, now = Date.now()): TransferSpec {
   const p = t.params
+  const g = config.globus
   let label: string
   try {
     const vars = pathVars({
@@ -176,6 +184,8 @@ export function transferSpec (t: Transfer, config: Config): TransferSpec {
     items: transferItems(p),
     verifyChecksum: p.verifyChecksum,
     syncLevel: p.syncLevel,
-    ...(p.deadline ? { deadline: p.deadline } : {}),
+    ...(g.deadlineHours ? { deadline: new Date(now + g.deadlineHours * 3600_000).toISOString() } : {}),
+    failOnQuotaErrors: g.failOnQuotaErrors,
+    skipSourceErrors: g.skipSourceErrors,
   }
 }
