@@ -36,7 +36,8 @@ export interface ScaleCase {
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
 
 async function runScaleCase (): Promise<ScaleCase> {
-  const world = await RemoteWorld.start()
+  // nothing moves (0 B/s): every cycle after the first is idle, so any PATCH would be a rewritten queue message
+  const world = await RemoteWorld.start({ bytesPerSecond: 0 })
   const running = await world.call<{ ms: number }>('seedTransfers', ACTIVE)
   const queued = await world.call<{ ms: number }>('seedQueued', QUEUED, 0)
   // the defaults: globus.maxActiveTasks 100, globus.maxRequestsPerSecond 10, task.maxConcurrency 10

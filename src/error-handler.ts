@@ -25,7 +25,7 @@ function describeViolation (context: string, v: Violation): string {
   return `${where} ${v.message ?? 'is invalid'}`
 }
 
-function render (err: unknown): { status: number; body: Body; retryAfter?: number } {
+function render (err: unknown, bodyLimit?: number): { status: number; body: Body; retryAfter?: number } {
   if (err instanceof UpstreamError) return render(upstreamFailure(err, `${err.service} request failed`))
   if (err instanceof ProxyError) {
     const body: Body = { ...err.extra, message: err.message, code: err.code }
@@ -40,7 +40,8 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
     return { status: 400, body: { message: `invalid request: ${details}`, details, code: 'PROXY_VALIDATION' } }
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {
-    return { status: 413, body: { message: 'the request body is too large', code: 'PROXY_BODY_TOO_LARGE' } }
+    const limit = bodyLimit === undefined ? {} : { details: `the limit is ${+(bodyLimit / 1024 / 1024).toFixed(3)} MiB (server.bodyLimitMb)` }
+    return { status: 413, body: { message: 'the request body is too large', ...limit, code: 'PROXY_BODY_TOO_LARGE' } }
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const code = e.statusCode === 403 ? 'PROXY_FORBIDDEN' : e.statusCode === 404 ? 'PROXY_NOT_FOUND' : 'PROXY_VALIDATION'
@@ -90,7 +91,7 @@ export function errorHandlers (mode: ErrorStatusMode): ErrorHandlers {
     reply.code(wireStatus(mode, req.method, req.url, status)).type('application/json; charset=utf-8').send(body)
   }
   const errorHandler = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
-    const { status, body, retryAfter } = render(err)
+    const { status, body, retryAfter } = render(err, req.server?.initialConfig.bodyLimit)
     // only a bug deserves a stack trace; upstream trouble and shutdown are expected conditions
     if (status === 500) req.log.error({ err }, body.message)
     else if (status > 500) req.log.warn({ code: body.code, status, details: body.details }, body.message)

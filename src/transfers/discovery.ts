@@ -7,6 +7,13 @@ import { endedStatuses } from './job-state.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
 import { adoptedTransfer } from './transfer.js'
 
+/**
+ * Jobs per page when discovery lists SciCat's unfinished jobs. SciCat applies `limit` before
+ * `skip`, so every page reads all jobs before it again: 100,000 jobs cost 101 pages and about
+ * 5 million job reads in pages of 1,000, 11 pages and 0.7 million in pages of 10,000.
+ */
+export const discoveryPageSize = 10_000
+
 /** Which unfinished jobs this process may adopt at all (deployment scoping plugs in here). */
 export type AdoptionFilter = (job: Job) => boolean
 
@@ -43,10 +50,13 @@ export class Discovery {
     const watch = tracked.watchEnded()
     let jobs: Job[]
     try {
-      jobs = await scicat.findJobs({
-        type: config.scicat.jobType,
-        'jobResultObject.status': { $nin: endedStatuses },
-      })
+      jobs = await scicat.findJobs(
+        {
+          type: config.scicat.jobType,
+          'jobResultObject.status': { $nin: endedStatuses },
+        },
+        discoveryPageSize
+      )
     } finally {
       watch.stop()
     }

@@ -5,7 +5,7 @@ import type { GlobusClient, GlobusTask } from '../globus/client.js'
 import { taskListChunk } from '../globus/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { describe, eachLimited } from './cycle-helpers.js'
-import type { JobView } from './job-state.js'
+import { type JobView, sameView } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import { readTask } from './task-outcome.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
@@ -93,6 +93,8 @@ export class Poller {
         }
         return tracked.close(t, outcome.view)
       case 'running':
+        // nothing new to show (an idle transfer): not even a candidate for the progress budget
+        if (!t.want && sameView(t.view, outcome.view)) return
         if (outcome.progressOnly) progress.push({ t, view: outcome.view })
         else await writer.update(t, outcome.view)
     }

@@ -8,7 +8,7 @@ import type { ScicatClient } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
 import { holdNote } from './fair-order.js'
-import { failedView, isEnded, type JobView, queuedView, runningView, submittedView, viewOf } from './job-state.js'
+import { failedView, isEnded, type JobView, queuedView, runningView, sameView, submittedView, viewOf } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
 import { type Transfer, transferSpec } from './transfer.js'
@@ -86,14 +86,19 @@ export class Submitter {
    */
   async refreshQueued (): Promise<void> {
     const { tracked, capacity, writer } = this.deps
+    // checked here, without a promise per job: with 100,000 queued, nearly every one shows its
+    // place already (places are rounded), and only the few that moved past a rounding step are written
     const order = capacity.order()
-    await Promise.all(
-      order.jobs.map((q, i) => {
-        const t = tracked.get(q.id)
-        const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
-        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))) : undefined
-      })
-    )
+    const updates: Array<Promise<boolean>> = []
+    for (let i = 0; i < order.jobs.length; i++) {
+      const t = tracked.get(order.jobs[i]!.id)
+      if (!t) continue
+      const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
+      const view = queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))
+      if (!t.want && sameView(t.view, view)) continue
+      updates.push(writer.update(t, view))
+    }
+    await Promise.all(updates)
   }
 
   private submit (t: Transfer): Promise<SubmitOutcome> {

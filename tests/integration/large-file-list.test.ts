@@ -34,7 +34,8 @@ function post (proxy: Proxy, token: string, pid: string, payload: string) {
 
 const decode = (base64: string): unknown => JSON.parse(gunzipSync(Buffer.from(base64, 'base64')).toString('utf8'))
 
-describe('large fileLists', () => {
+// 20,000 entries and a 20 MB body: slower than the other integration tests on a busy machine
+describe('large fileLists', { timeout: 120_000 }, () => {
   it('a list longer than the plain limit is stored gzip+base64 in jobParams, and Globus gets one item per entry', async () => {
     setup = await startAll({}, extra)
     const { world, proxy } = setup

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ManualClock } from '../../src/sandbox/sim-core.js'
 import type { World } from '../../src/sandbox/world.js'
+import { discoveryPageSize } from '../../src/transfers/discovery.js'
 import { toJobParams, type TransferParams } from '../../src/transfers/transfer.js'
 import { cyclesUntil, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
 import {
@@ -217,13 +218,14 @@ describe('restart', () => {
 
   it('discovery pages through more than one page of SciCat jobs and queues them in creation order', async () => {
     const s = await start({}, yaml({ globus: fast }))
-    const inserted = Array.from({ length: 1005 }, () => insertCreatedJob(s.world, paramsFor(s.world, 0, randomUUID())).id)
+    const n = discoveryPageSize + 5
+    const inserted = Array.from({ length: n }, () => insertCreatedJob(s.world, paramsFor(s.world, 0, randomUUID())).id)
     s.world.scicat.core.resetCounts()
-    expect(await s.proxy.app.tracker.discover()).toBe(1005)
+    expect(await s.proxy.app.tracker.discover()).toBe(n)
     expect(s.world.scicat.core.count('findJobs')).toBe(2)
     expect(s.proxy.app.tracker.queue).toEqual(inserted)
     // nothing is adopted twice
     expect(await s.proxy.app.tracker.discover()).toBe(0)
-    expect(s.proxy.app.tracker.transfers.size).toBe(1005)
+    expect(s.proxy.app.tracker.transfers.size).toBe(n)
   })
 })

@@ -448,7 +448,8 @@ facilities:
     const pid = setup.world.datasets[0]!.pid
     const fileList = Array.from({ length: 100 }, (_, i) => ({ path: `raw/image-${i}.tiff`, isSymlink: false }))
     expect(JSON.stringify({ fileList }).length).toBeGreaterThan(1100)
-    expectRefused(setup, await post(setup, pid, { payload: { fileList } }), 413, 'PROXY_BODY_TOO_LARGE')
+    const refused = expectRefused(setup, await post(setup, pid, { payload: { fileList } }), 413, 'PROXY_BODY_TOO_LARGE')
+    expect(refused.details).toBe('the limit is 0.001 MiB (server.bodyLimitMb)')
     // a small body still passes the limit
     const ok = await post(setup, pid, { payload: { fileList: fileList.slice(0, 2) } })
     expect(ok.statusCode, ok.body).toBe(200)
