@@ -6,6 +6,7 @@ import {
   type FairOrder,
   type FairPolicy,
   fairOrder,
+  type Hold,
   type OwnedTransfer,
   ownerOf,
   type QueuedJob,
@@ -111,7 +112,10 @@ export class CapacityQueue {
     if (seq === undefined) this.seqs.set(jobId, (seq = this.nextSeq++))
     const at = Date.parse(t.createdAt)
     const job: QueuedJob = { ...owned(t), id: jobId, createdAt: at, seq }
-    if (this.onlyHeldWait && !this.activeCounts.holdOf(job, this.policy)) this.onlyHeldWait = false
+    const held = this.activeCounts.holdOf(job, this.policy) !== undefined
+    // the first to wait, held: a job no limit holds may pass it at once
+    if (this.waiting.size === 0) this.onlyHeldWait = held
+    else if (!held) this.onlyHeldWait = false
     this.waiting.set(jobId, job)
     this.waitingCounts.add(job)
     this.cached = undefined
@@ -172,6 +176,12 @@ export class CapacityQueue {
     const others = new Map(this.waitingCounts.byOwner)
     others.set(owner, (others.get(owner) ?? 1) - 1)
     return aheadOfNewcomer(owner, others, this.activeCounts.byOwner)
+  }
+
+  /** The limit that holds a waiting job now, if any. */
+  holdOfWaiting (jobId: string): Hold | undefined {
+    const job = this.waiting.get(jobId)
+    return job && this.activeCounts.holdOf(job, this.policy)
   }
 
   /** Every waiting job in its fair order, which of them are held, and why (computed once per change). */
