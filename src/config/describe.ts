@@ -23,6 +23,7 @@ export function describeConfig (config: Config) {
     scicat: config.scicat,
     server: config.server,
     capacity: describeCapacity(config),
+    ...(config.ha ? { ha: { lease: { ...config.ha.lease, namespace: config.ha.lease.namespace ?? '(the pod\'s own)' } } } : {}),
   }
 }
 
@@ -78,5 +79,6 @@ export function formatConfig (config: Config): string {
   lines.push(`scicat: ${JSON.stringify(d.scicat)}`)
   lines.push(`server: ${JSON.stringify(d.server)}`)
   lines.push(...formatCapacity(d.capacity))
+  if (d.ha) lines.push(`ha.lease: ${JSON.stringify(d.ha.lease)}`)
   return lines.join('\n')
 }

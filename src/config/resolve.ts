@@ -1,7 +1,9 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type HaConfig, resolveLease } from './ha.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
 export const pathVariables = [
@@ -52,13 +54,24 @@ export const defaults = {
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
     fairShare: 'user' as FairShare,
+    failOnQuotaErrors: true,
+    skipSourceErrors: false,
+    submitAttempts: 10,
   },
   scicat: {
     jobType: 'globus_transfer_job',
     archiveJobType: 'archive',
     identityCacheSeconds: 30,
   },
-  server: { bodyLimitMb: 64, trustProxy: false as boolean | string | number | string[] },
+  server: {
+    bodyLimitMb: 64,
+    trustProxy: false as boolean | string | number | string[],
+    /** Origins allowed to call the API from a browser (DESIGN §12); none: no CORS headers. */
+    cors: { origins: [] as string[] },
+    /** Members of these groups read GET /status and every transfer in GET /transfers. */
+    adminGroups: [] as string[],
+    errorStatuses: 'go' as ErrorStatusMode,
+  },
 }
 
 export interface Facility {
@@ -84,6 +97,8 @@ export interface Config {
   globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number; maxActiveTasksPerUser?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
+  /** Absent: this instance assumes it is alone (DESIGN §11). */
+  ha?: HaConfig
 }
 
 export interface Problem {
@@ -172,6 +187,26 @@ function trustProxyProblems (value: unknown, problems: Problem[]): void {
       if (why) problems.push({ path: `${path}[${i}]`, message: why })
     })
   }
+}
+
+/**
+ * server.cors.origins: each an origin as a browser sends it in `Origin` (scheme, host, optional
+ * port; no path, no trailing slash), which is what the allowlist is compared with.
+ */
+function corsOriginProblems (origins: string[], problems: Problem[]): void {
+  origins.forEach((origin, i) => {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      const hint = parsed && /^https?:$/.test(parsed.protocol) ? ` (did you mean "${parsed.origin}"?)` : ''
+      problems.push({
+        path: `server.cors.origins[${i}]`,
+        message: `"${origin}" is not an origin such as https://scicat.example.org${hint}`,
+      })
+    }
+  })
 }
 
 /**
@@ -266,6 +301,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     problems.push({ path: 'server.bodyLimitMb', message: `must be 0 (the default) or at least ${limits.minBodyLimitMb}` })
   }
   trustProxyProblems(server.trustProxy, problems)
+  corsOriginProblems(server.cors?.origins ?? [], problems)
+  const ha = resolveLease(file.ha?.lease, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
     port: pick(file.port, defaults.port),
@@ -291,6 +328,9 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
       fairShare: pick(globus.fairShare, defaults.globus.fairShare),
       ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
+      failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
+      skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
+      submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
@@ -300,6 +340,10 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     server: {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
+      cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
+      adminGroups: server.adminGroups ?? defaults.server.adminGroups,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
+    ...(ha ? { ha } : {}),
   }
 }

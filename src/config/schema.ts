@@ -1,5 +1,6 @@
 // JSON schema of the config file; the TypeScript type of a loaded file is derived from it.
 import type { FromSchema } from 'json-schema-to-ts'
+import { errorStatusModes } from '../error-statuses.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
@@ -22,11 +23,27 @@ export const limits = {
   pollInterval: 86_400,
   discoveryInterval: 86_400,
   deadlineHours: 87_600,
+  submitAttempts: 1000,
   bodyLimitMb: 1024,
   minBodyLimitMb: 0.001,
 } as const
 
 const atMost = <M extends number>(maximum: M) => ({ type: 'number', minimum: 0, maximum }) as const
+
+/** ha.lease (DESIGN §11); name, namespace and the two times are checked together in config/ha.ts. */
+export const leaseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { type: 'string', enum: ['kubernetes'] },
+    name: { type: 'string' },
+    namespace: { type: 'string' },
+    // a Lease stores its duration as whole seconds
+    durationSeconds: { type: 'integer', minimum: 0, maximum: limits.pollInterval },
+    renewSeconds: atMost(limits.pollInterval),
+  },
+} as const
 
 export const facilitySchema = {
   type: 'object',
@@ -81,6 +98,9 @@ export const configSchema = {
         label: { type: 'string' },
         fairShare: { type: 'string', enum: fairShares },
         maxActiveTasksPerUser: positiveInteger,
+        failOnQuotaErrors: { type: 'boolean' },
+        skipSourceErrors: { type: 'boolean' },
+        submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
       },
     },
     scicat: {
@@ -92,6 +112,7 @@ export const configSchema = {
         identityCacheSeconds: positiveNumber,
       },
     },
+    ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -106,12 +127,20 @@ export const configSchema = {
             { type: 'array', items: { type: 'string' } },
           ],
         },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { origins: { type: 'array', items: { type: 'string' } } },
+        },
+        adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
+        errorStatuses: { type: 'string', enum: errorStatusModes },
       },
     },
   },
 } as const
 
 export type FileConfig = FromSchema<typeof configSchema>
+export type FileLease = FromSchema<typeof leaseSchema>
 export type FileFacility = FromSchema<typeof facilitySchema>
 export type Direction = (typeof directions)[number]
 export type SyncLevel = (typeof syncLevels)[number]

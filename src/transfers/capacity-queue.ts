@@ -12,6 +12,7 @@ import {
   type QueuedJob,
   TaskCounts,
 } from './fair-order.js'
+import type { OwnerWaiting } from './queue-view.js'
 import type { Transfer } from './transfer.js'
 
 export function fairPolicy (config: Config): FairPolicy {
@@ -84,6 +85,17 @@ export class CapacityQueue {
   /** Owners (users; groups with globus.fairShare: group) with at least one job waiting. */
   get ownersWaiting (): number {
     return this.policy.fairShare === 'group' ? this.waitingCounts.byOwner.size : this.waitingCounts.byUser.size
+  }
+
+  /**
+   * The owners waiting (users, or groups with globus.fairShare: group; a job without ownerUser
+   * counts as its group), with how many transfers each: most waiting first, ties by name.
+   */
+  waitingOwners (): OwnerWaiting[] {
+    const counts = this.policy.fairShare === 'group' ? this.waitingCounts.byOwner : this.waitingCounts.byUser
+    return [...counts]
+      .map(([key, queued]) => ({ owner: key.startsWith('\u0000') ? key.slice(1) : key, queued }))
+      .sort((a, b) => b.queued - a.queued || (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0))
   }
 
   /** The ids holding a slot (submitting or unfinished at Globus). */
