@@ -176,7 +176,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
 
   deps.metrics.pollInterval.set(config.task.pollInterval)
   const readiness = new Readiness(deps, now)
-  const queue = () => trackerQueueView(tracker, config.globus.fairShare)
+  const queue = () => trackerQueueView(tracker)
   const list = new TransferList({ config, scicat: deps.scicat, tracker, queue })
   const statusSources = {
     config,

@@ -13,6 +13,16 @@ export const sandboxCollections = {
   destination: '5f0d1c1e-0000-4000-8000-00000000b002',
 }
 
+/** The sandbox's two facilities, as the items of a config's `facilities:` list (CSCS last, so keys can be appended to it). */
+export const sandboxFacilities = `  - name: PSI
+    collection: ${sandboxCollections.source}
+    direction: SRC
+  - name: CSCS
+    collection: ${sandboxCollections.destination}
+    direction: DST
+    destinationPath: "/archive/{{ .PidShort }}"
+`
+
 export const sandboxCredentials: Credentials = {
   globus: { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' },
   scicat: { username: 'globus-proxy', password: 'sandbox-service-password' },
@@ -44,8 +54,8 @@ export interface World {
   /** Tokens of the seeded users: alice (owner of the datasets), bob (another group), carol (no facility). */
   tokens: { alice: string; bob: string; carol: string }
   datasets: SimDataset[]
-  /** Adds a dataset of alice's group whose folder holds `files` (relative path → content). */
-  addDataset(pid: string, files: Record<string, string>): SimDataset
+  /** Adds a dataset whose folder holds `files` (relative path → content); of alice's group p12345 unless `ownerGroup` says (bob's: p67890). */
+  addDataset(pid: string, files: Record<string, string>, ownerGroup?: string): SimDataset
   close(): Promise<void>
 }
 
@@ -82,15 +92,15 @@ export async function startWorld (options: WorldOptions = {}): Promise<World> {
     scicat.listen({ port: options.port?.scicat ?? 0 }),
   ])
 
-  const addDataset = (pid: string, files: Record<string, string>): SimDataset => {
-    const folder = `/data/p12345/${pid.split('/').pop()}`
+  const addDataset = (pid: string, files: Record<string, string>, ownerGroup = 'p12345'): SimDataset => {
+    const folder = `/data/${ownerGroup}/${pid.split('/').pop()}`
     for (const [rel, content] of Object.entries(files)) {
       const path = join(sourceRoot, folder, rel)
       mkdirSync(join(path, '..'), { recursive: true })
       writeFileSync(path, content)
     }
     const size = Object.values(files).reduce((n, c) => n + Buffer.byteLength(c), 0)
-    const dataset: SimDataset = { pid, ownerGroup: 'p12345', accessGroups: [], sourceFolder: folder, size }
+    const dataset: SimDataset = { pid, ownerGroup, accessGroups: [], sourceFolder: folder, size }
     scicat.addDataset(dataset)
     return dataset
   }
@@ -110,14 +120,7 @@ export async function startWorld (options: WorldOptions = {}): Promise<World> {
 scicatUrl: ${s.url}/
 port: 8080
 facilities:
-  - name: PSI
-    collection: ${sandboxCollections.source}
-    direction: SRC
-  - name: CSCS
-    collection: ${sandboxCollections.destination}
-    direction: DST
-    destinationPath: "/archive/{{ .PidShort }}"
-${options.configExtra ?? ''}`
+${sandboxFacilities}${options.configExtra ?? ''}`
   const env = {
     GLOBUS_CLIENT_ID: sandboxCredentials.globus.clientId,
     GLOBUS_CLIENT_SECRET: sandboxCredentials.globus.clientSecret,

@@ -6,11 +6,13 @@ import {
   type FairOrder,
   type FairPolicy,
   fairOrder,
+  type Hold,
   type OwnedTransfer,
   ownerOf,
   type QueuedJob,
   TaskCounts,
 } from './fair-order.js'
+import type { OwnerWaiting } from './queue-view.js'
 import type { Transfer } from './transfer.js'
 
 export function fairPolicy (config: Config): FairPolicy {
@@ -85,6 +87,17 @@ export class CapacityQueue {
     return this.policy.fairShare === 'group' ? this.waitingCounts.byOwner.size : this.waitingCounts.byUser.size
   }
 
+  /**
+   * The owners waiting (users, or groups with globus.fairShare: group; a job without ownerUser
+   * counts as its group), with how many transfers each: most waiting first, ties by name.
+   */
+  waitingOwners (): OwnerWaiting[] {
+    const counts = this.policy.fairShare === 'group' ? this.waitingCounts.byOwner : this.waitingCounts.byUser
+    return [...counts]
+      .map(([key, queued]) => ({ owner: key.startsWith('\u0000') ? key.slice(1) : key, queued }))
+      .sort((a, b) => b.queued - a.queued || (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0))
+  }
+
   /** The ids holding a slot (submitting or unfinished at Globus). */
   activeIds (): string[] {
     return [...this.active.keys()]
@@ -111,7 +124,10 @@ export class CapacityQueue {
     if (seq === undefined) this.seqs.set(jobId, (seq = this.nextSeq++))
     const at = Date.parse(t.createdAt)
     const job: QueuedJob = { ...owned(t), id: jobId, createdAt: at, seq }
-    if (this.onlyHeldWait && !this.activeCounts.holdOf(job, this.policy)) this.onlyHeldWait = false
+    const held = this.activeCounts.holdOf(job, this.policy) !== undefined
+    // the first to wait, held: a job no limit holds may pass it at once
+    if (this.waiting.size === 0) this.onlyHeldWait = held
+    else if (!held) this.onlyHeldWait = false
     this.waiting.set(jobId, job)
     this.waitingCounts.add(job)
     this.cached = undefined
@@ -172,6 +188,12 @@ export class CapacityQueue {
     const others = new Map(this.waitingCounts.byOwner)
     others.set(owner, (others.get(owner) ?? 1) - 1)
     return aheadOfNewcomer(owner, others, this.activeCounts.byOwner)
+  }
+
+  /** The limit that holds a waiting job now, if any. */
+  holdOfWaiting (jobId: string): Hold | undefined {
+    const job = this.waiting.get(jobId)
+    return job && this.activeCounts.holdOf(job, this.policy)
   }
 
   /** Every waiting job in its fair order, which of them are held, and why (computed once per change). */

@@ -59,7 +59,8 @@ export class Submitter {
     } else {
       capacity.enqueue(t.jobId)
     }
-    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view))
+    const hold = capacity.holdOfWaiting(t.jobId)
+    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view, hold && holdNote(hold)))
     return { outcome: 'queued' }
   }
 

@@ -12,6 +12,7 @@ import { type AdoptionFilter, Discovery } from './discovery.js'
 import { Finisher } from './finisher.js'
 import { JobWriter } from './job-writer.js'
 import { Poller } from './poller.js'
+import type { OwnerWaiting } from './queue-view.js'
 import { type SubmitOutcome, Submitter } from './submitter.js'
 import { TrackedTransfers } from './tracked-transfers.js'
 import type { Transfer } from './transfer.js'
@@ -85,6 +86,11 @@ export class Tracker {
   /** Owners (users; groups with globus.fairShare: group) with at least one transfer waiting for a slot. */
   get ownersWaiting (): number {
     return this.capacity.ownersWaiting
+  }
+
+  /** The owners waiting and how many transfers each (for /status). */
+  waitingOwners (): OwnerWaiting[] {
+    return this.capacity.waitingOwners()
   }
 
   get activeCount (): number {

@@ -79,11 +79,11 @@ export function globusSubmissionOrder (world: World, jobIds: string[]): string[]
     .filter((id): id is string => id !== undefined)
 }
 
-/** `n` datasets of alice's group, each one file of `bytes` bytes. */
-export function addDatasets (world: World, n: number, bytes: number, prefix = 'small'): string[] {
+/** `n` datasets of alice's group (or `ownerGroup`: bob's is p67890), each one file of `bytes` bytes. */
+export function addDatasets (world: World, n: number, bytes: number, prefix = 'small', ownerGroup?: string): string[] {
   return Array.from({ length: n }, (_, i) => {
     const pid = `20.500.12345/${prefix}-${i + 1}`
-    world.addDataset(pid, { 'data.bin': 'd'.repeat(bytes) })
+    world.addDataset(pid, { 'data.bin': 'd'.repeat(bytes) }, ownerGroup)
     return pid
   })
 }

@@ -83,8 +83,9 @@ async function advanceUntilGlobusDone (w: World, clock: ManualClock, taskId: str
 }
 
 describe('restart', () => {
-  it('a new process adopts running and queued transfers and finishes every one, each submitted once, in order', async () => {
-    const extra = yaml({ globus: { maxActiveTasks: 2, ...fast } })
+  // one user: first in, first out under fair share (the default) and under none
+  it.each(['user', 'none'] as const)('a new process adopts running and queued transfers and finishes every one, each submitted once, in order (globus.fairShare: %s)', async (fairShare) => {
+    const extra = yaml({ globus: { maxActiveTasks: 2, ...fast, fairShare } })
     let s = await start({ datasets: 0, globus: { bytesPerSecond: 10_000 } }, extra)
     const pids = addDatasets(s.world, 5, 50_000)
     const jobIds: string[] = []
@@ -216,8 +217,8 @@ describe('restart', () => {
     expect(archiveJobs(s.world)).toHaveLength(1)
   })
 
-  it('discovery pages through more than one page of SciCat jobs and queues them in creation order', async () => {
-    const s = await start({}, yaml({ globus: fast }))
+  it.each(['user', 'none'] as const)('discovery pages through more than one page of SciCat jobs and queues them in creation order (globus.fairShare: %s)', async (fairShare) => {
+    const s = await start({}, yaml({ globus: { ...fast, fairShare } }))
     const n = discoveryPageSize + 5
     const inserted = Array.from({ length: n }, () => insertCreatedJob(s.world, paramsFor(s.world, 0, randomUUID())).id)
     s.world.scicat.core.resetCounts()

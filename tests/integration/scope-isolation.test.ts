@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { sandboxCollections } from '../../src/sandbox/world.js'
+import { sandboxCollections, sandboxFacilities } from '../../src/sandbox/world.js'
 import { startWithConfig } from '../helpers/custom-config.js'
 import { ingestorQuery, type Setup } from '../helpers/proxy.js'
 
@@ -25,14 +25,7 @@ async function start (): Promise<Setup> {
   return startWithConfig(
     (world) => `scicatUrl: ${world.scicatUrl}/
 facilities:
-  - name: PSI
-    collection: ${sandboxCollections.source}
-    direction: SRC
-  - name: CSCS
-    collection: ${sandboxCollections.destination}
-    direction: DST
-    destinationPath: "/archive/{{ .PidShort }}"
-  - name: GUEST
+${sandboxFacilities}  - name: GUEST
     collection: ${GUEST}
     direction: DST
     accessValue: CSCS

@@ -85,14 +85,16 @@ describe.each([{ filterIds: 50 }, { filterIds: 25 }])('with task_list taking $fi
     }, 120_000)
   })
 
-  describe('Globus capacity queue', () => {
+  // With one user the fair order is first in, first out: these hold under fair share and under
+  // none (once: the queue's order has nothing to do with the task_list size).
+  describe.each(filterIds === 50 ? (['user', 'none'] as const) : (['user'] as const))('Globus capacity queue (globus.fairShare: %s)', (fairShare) => {
     it('answers a burst beyond globus.maxActiveTasks at once, queues the rest in SciCat and submits them in request order', async () => {
     // maxConcurrency 1 puts every upstream call of the requests in one FIFO line, so requests
     // started one after the other reach SciCat and the tracker in the order they were started:
     // that is the request order the Globus submission order is compared with.
       setup = await startAll(
         { datasets: 0, globus: { bytesPerSecond: 10_000 } },
-        yaml({ task: { maxConcurrency: 1 }, globus: { maxActiveTasks: 5, maxRequestsPerSecond: 1000 } })
+        yaml({ task: { maxConcurrency: 1 }, globus: { maxActiveTasks: 5, maxRequestsPerSecond: 1000, fairShare } })
       )
       const { world, proxy } = setup
       const pids = addDatasets(world, 30, 10_000)
@@ -131,7 +133,7 @@ describe.each([{ filterIds: 50 }, { filterIds: 25 }])('with task_list taking $fi
 
     it('keeps a submission Globus refuses for load (503, too many pending tasks) queued and submits it later', async () => {
     // the service allows 5 tasks, but Globus holds only 2 pending tasks for the identity
-      setup = await startAll({ globus: { bytesPerSecond: 1_000_000, maxPendingTasks: 2 } }, yaml({ globus: { maxActiveTasks: 5, maxRequestsPerSecond: 1000 } }))
+      setup = await startAll({ globus: { bytesPerSecond: 1_000_000, maxPendingTasks: 2 } }, yaml({ globus: { maxActiveTasks: 5, maxRequestsPerSecond: 1000, fairShare } }))
       const { world, proxy } = setup
       const pids = addDatasets(world, 4, 1_000_000, 'load')
 

@@ -45,6 +45,13 @@ describe('fair order', () => {
     expect(ids(order.jobs).filter((id) => id.startsWith('a'))).toEqual(ids(a))
   })
 
+  it('the README\'s worked example', () => {
+    const q = [job('a5', 'alice'), job('a6', 'alice'), job('b1', 'bob'), job('b2', 'bob'), job('c1', 'carol')]
+    const running = [task('alice'), task('alice'), task('alice'), task('alice')]
+    expect(ids(fairOrder(q, running, policy()).jobs)).toEqual(['b1', 'c1', 'b2', 'a5', 'a6'])
+    expect(ids(fairOrder(q, running, policy({ fairShare: 'none' })).jobs)).toEqual(['a5', 'a6', 'b1', 'b2', 'c1'])
+  })
+
   it('a slot goes to the owner with the fewest tasks; ties to the job that has waited longest', () => {
     const q = [job('a0', 'alice', { at: 1 }), job('b0', 'bob', { at: 2 }), job('c0', 'carol', { at: 3 }), job('a1', 'alice', { at: 4 })]
     // alice 0 tasks, bob 1, carol 0: alice (older than carol), carol, then alice's second and bob tie at 1: bob waited longer
