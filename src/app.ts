@@ -1,4 +1,5 @@
 // buildApp(config, deps): the Fastify app with every plugin and route registered explicitly; no I/O here.
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Ajv } from 'ajv'
@@ -9,16 +10,24 @@ import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandle
 import type { GlobusClient } from './globus/client.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
+import { Readiness } from './readiness.js'
 import { docsRoutes } from './routes/docs.js'
 import { facilitiesRoutes } from './routes/facilities.js'
 import { opsRoutes } from './routes/ops.js'
+import { statusRoutes } from './routes/status.js'
 import { transferRoutes } from './routes/transfer.js'
+import { transfersRoutes } from './routes/transfers.js'
+import { uiRoutes } from './routes/ui.js'
 import type { ScicatClient } from './scicat/client.js'
 import type { ServiceToken } from './scicat/service-token.js'
+import type { InstanceRole } from './service-status.js'
 import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
+import { trackerQueueView } from './transfers/queue-view.js'
 import { Tracker } from './transfers/tracker.js'
+import { TransferList } from './transfers/transfer-list.js'
 import { TransferService } from './transfers/transfer-service.js'
 import { ProxyError } from './errors.js'
+import { UpstreamActivity } from './upstream-activity.js'
 
 export interface AppDeps {
   globus: GlobusClient
@@ -27,6 +36,10 @@ export interface AppDeps {
   metrics: Metrics
   logger: Logger
   now?: () => number
+  /** Recent upstream requests (GET /status); createDeps feeds one from the upstream clients. */
+  activity?: UpstreamActivity
+  /** The instance's HA role (GET /status); without HA, `single`. */
+  role?: () => InstanceRole
 }
 
 /** One registered route, as the contract test compares it with openapi.yaml. */
@@ -114,6 +127,17 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     }
   })
 
+  // Browsers on these origins (the SciCat frontend's dataset actions) may call the API.
+  if (config.server.cors.origins.length) {
+    await app.register(cors, {
+      origin: config.server.cors.origins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['SciCat-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600,
+    })
+  }
+
   await app.register(swagger, { mode: 'static', specification: { document: specDocument as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
@@ -127,10 +151,25 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     req.user = await identities.authenticate(token)
   }
 
+  const readiness = new Readiness(deps, now)
+  const queue = () => trackerQueueView(tracker)
+  const list = new TransferList({ config, scicat: deps.scicat, tracker, queue })
+  const statusSources = {
+    config,
+    tracker,
+    queue,
+    readiness,
+    activity: deps.activity ?? new UpstreamActivity(now),
+    role: deps.role ?? (() => 'single' as const),
+  }
+
   await app.register(docsRoutes)
-  await app.register(opsRoutes, { config, deps })
+  await app.register(opsRoutes, { config, deps, readiness })
   await app.register(facilitiesRoutes, { transfers, authenticate })
   await app.register(transferRoutes, { transfers, authenticate })
+  await app.register(transfersRoutes, { list, authenticate })
+  await app.register(statusRoutes, { sources: statusSources, authenticate })
+  await app.register(uiRoutes)
 
   app.addHook('onClose', async () => {
     await tracker.stop()

@@ -6,11 +6,12 @@ import type { Credentials } from './config/credentials.js'
 import type { Config } from './config/resolve.js'
 import { GlobusClient } from './globus/client.js'
 import { GlobusTokens } from './globus/token-sets.js'
-import { HttpClient, type Timeouts } from './http/client.js'
+import { HttpClient, type RequestObserver, type Timeouts } from './http/client.js'
 import type { RetryPolicy } from './http/retry.js'
 import { Metrics } from './metrics.js'
 import { ScicatClient } from './scicat/client.js'
 import { LoginServiceToken, StaticServiceToken } from './scicat/service-token.js'
+import { UpstreamActivity } from './upstream-activity.js'
 
 export interface DepsOptions {
   logger: Logger
@@ -42,7 +43,16 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   // a call holds one only when waiting for a slot bunched it up with others.
   const globusPace = perSecond()
   const globusRate = perSecond()
-  const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
+  const now = options.now ?? Date.now
+  const activity = new UpstreamActivity(now)
+  const common = {
+    retry: options.retry,
+    timeouts: options.timeouts,
+    observe: ((info) => {
+      metrics.observeUpstream(info)
+      activity.observe(info)
+    }) satisfies RequestObserver,
+  }
   const scicatHttp = new HttpClient({
     ...common,
     service: 'scicat',
@@ -56,7 +66,6 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     config.globus.authUrl === config.globus.transferUrl
       ? authHttp
       : new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.transferUrl, schedule: globusSchedule })
-  const now = options.now ?? Date.now
   // one token per scope set: Transfer alone for tasks, a facility pair's scopes for a submission
   const tokens = new GlobusTokens(
     authHttp,
@@ -74,6 +83,7 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     scicat: new ScicatClient(scicatHttp, scicatServiceToken),
     scicatServiceToken,
     metrics,
+    activity,
     logger: options.logger,
     now,
     async close () {

@@ -3,6 +3,8 @@ import type { FromSchema } from 'json-schema-to-ts'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
+/** globus.fairShare: whose share a free Globus slot evens out (DESIGN §6); `none` is one FIFO. */
+export const fairShares = ['user', 'group', 'none'] as const
 
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
@@ -27,6 +29,21 @@ export const limits = {
 
 const atMost = <M extends number>(maximum: M) => ({ type: 'number', minimum: 0, maximum }) as const
 
+/** ha.lease (DESIGN §11); name, namespace and the two times are checked together in config/ha.ts. */
+export const leaseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { type: 'string', enum: ['kubernetes'] },
+    name: { type: 'string' },
+    namespace: { type: 'string' },
+    // a Lease stores its duration as whole seconds
+    durationSeconds: { type: 'integer', minimum: 0, maximum: limits.pollInterval },
+    renewSeconds: atMost(limits.pollInterval),
+  },
+} as const
+
 export const facilitySchema = {
   type: 'object',
   additionalProperties: false,
@@ -41,6 +58,7 @@ export const facilitySchema = {
     direction: { type: 'string', enum: [...directions, ''] },
     sourcePath: { type: 'string' },
     destinationPath: { type: 'string' },
+    maxActiveTasks: positiveInteger,
   },
 } as const
 
@@ -80,6 +98,8 @@ export const configSchema = {
         failOnQuotaErrors: { type: 'boolean' },
         skipSourceErrors: { type: 'boolean' },
         submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
+        fairShare: { type: 'string', enum: fairShares },
+        maxActiveTasksPerUser: positiveInteger,
       },
     },
     scicat: {
@@ -91,6 +111,7 @@ export const configSchema = {
         identityCacheSeconds: positiveNumber,
       },
     },
+    ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -105,12 +126,20 @@ export const configSchema = {
             { type: 'array', items: { type: 'string' } },
           ],
         },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { origins: { type: 'array', items: { type: 'string' } } },
+        },
+        adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
   },
 } as const
 
 export type FileConfig = FromSchema<typeof configSchema>
+export type FileLease = FromSchema<typeof leaseSchema>
 export type FileFacility = FromSchema<typeof facilitySchema>
 export type Direction = (typeof directions)[number]
 export type SyncLevel = (typeof syncLevels)[number]
+export type FairShare = (typeof fairShares)[number]

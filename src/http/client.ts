@@ -18,6 +18,8 @@ export type RequestObserver = (info: {
   operation: string
   status: number | 'error'
   durationMs: number
+  /** What went wrong, for a status of 400 or more or no answer (the upstream's message). */
+  error?: string
 }) => void
 
 export interface HttpClientOptions {
@@ -149,20 +151,22 @@ export class HttpClient {
       })
       text = await res.body.text()
     } catch (cause) {
-      this.report(req, 'error', started)
+      const message = networkMessage(cause)
+      this.report(req, 'error', started, message)
       throw new UpstreamError({
         service: this.service,
         operation: req.operation,
-        message: networkMessage(cause),
+        message,
         cause,
       })
     }
-    this.report(req, res.statusCode, started)
     const parsed = parseJson(text)
     if (res.statusCode >= 200 && res.statusCode < 300) {
+      this.report(req, res.statusCode, started)
       return { status: res.statusCode, headers: res.headers, body: parsed as T }
     }
     const info = parseErrorBody(parsed)
+    this.report(req, res.statusCode, started, info.message ?? `HTTP ${res.statusCode}`)
     throw new UpstreamError({
       service: this.service,
       operation: req.operation,
@@ -175,12 +179,13 @@ export class HttpClient {
     })
   }
 
-  private report (req: HttpRequest, status: number | 'error', started: number): void {
+  private report (req: HttpRequest, status: number | 'error', started: number, error?: string): void {
     this.observe?.({
       service: this.service,
       operation: req.operation,
       status,
       durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
     })
   }
 }

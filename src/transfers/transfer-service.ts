@@ -8,6 +8,7 @@ import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
+import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
 
@@ -19,21 +20,6 @@ export interface TransferRequest {
   autoArchive: boolean
   fileList?: FileToTransfer[] | undefined
   idempotencyKey?: string | undefined
-}
-
-export interface TransferStatusView {
-  jobId: string
-  status: string
-  message: string
-  globusTaskId: string
-  bytesTransferred: number
-  filesTransferred: number
-  filesTotal: number
-  bytesTotal?: number
-  sourceFacility: string
-  destFacility: string
-  createdAt: string
-  updatedAt: string
 }
 
 export interface TransferServiceDeps {
@@ -291,24 +277,7 @@ export class TransferService {
 
   async get (user: User, jobId: string): Promise<TransferStatusView> {
     const job = await this.job(user, jobId)
-    const t = this.deps.tracker.transfers.get(jobId)
-    const view = t ? (t.want ?? t.view) : viewOf(job, '')
-    const r = view.jobResultObject
-    const p = job.jobParams ?? {}
-    return {
-      jobId: job.id,
-      status: r.status,
-      message: view.statusMessage,
-      globusTaskId: r.globusTaskId,
-      bytesTransferred: r.bytesTransferred,
-      filesTransferred: r.filesTransferred,
-      filesTotal: r.filesTotal,
-      ...(r.bytesTotal !== undefined ? { bytesTotal: r.bytesTotal } : {}),
-      sourceFacility: typeof p.sourceFacility === 'string' ? p.sourceFacility : '',
-      destFacility: typeof p.destFacility === 'string' ? p.destFacility : '',
-      createdAt: job.createdAt,
-      updatedAt: job.updatedAt,
-    }
+    return statusView(job, this.deps.tracker.transfers.get(jobId))
   }
 
   /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */

@@ -430,8 +430,8 @@ describe('observe', () => {
     sim.core.inject('submission_id', { latencyMs: 120 })
     await submissionId()
     expect(attempts).toEqual([
-      { service: 'globus', operation: 'submission_id', status: 503, durationMs: expect.any(Number) },
-      { service: 'globus', operation: 'submission_id', status: 'error', durationMs: expect.any(Number) },
+      { service: 'globus', operation: 'submission_id', status: 503, durationMs: expect.any(Number), error: 'Simulated failure (HTTP 503)' },
+      { service: 'globus', operation: 'submission_id', status: 'error', durationMs: expect.any(Number), error: expect.stringContaining('other side closed') },
       { service: 'globus', operation: 'submission_id', status: 200, durationMs: expect.any(Number) },
     ])
     expect(attempts.every((a) => a.durationMs >= 0)).toBe(true)
