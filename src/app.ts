@@ -6,7 +6,7 @@ import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
-import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
+import { errorHandlers, notValidHttp } from './error-handler.js'
 import type { GlobusClient } from './globus/client.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
@@ -65,6 +65,9 @@ declare module 'fastify' {
 const closingKeepAliveMs = 1000
 
 export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const { errorHandler, notFoundHandler, frameworkErrorHandler, clientErrorHandler } = errorHandlers(
+    config.server.errorStatuses
+  )
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: Math.round(config.server.bodyLimitMb * 1024 * 1024),
@@ -76,6 +79,9 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with an empty 400 of its own; the hook
+    // below answers it as JSON like every other malformed request
+    http: { requireHostHeader: false },
   }) as unknown as FastifyInstance
   // Query, path and headers: strings coerced to the declared types, every problem named at once.
   // Bodies: JSON has its own types, and validation stops at the first problem: a large fileList
@@ -98,8 +104,9 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema })
   })
 
+  // Bodies are JSON only: any other type (text/plain too, which Fastify parses by default) is 415.
   // An empty JSON body is "no body" (the Go service accepted POST /transfer without one).
-  app.removeContentTypeParser('application/json')
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined)
     try {
@@ -111,6 +118,12 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
 
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+      reply.header('connection', 'close')
+      throw new ProxyError('PROXY_VALIDATION', notValidHttp, { details: 'an HTTP/1.1 request must carry a Host header' })
+    }
+  })
 
   // Requests that still arrive on open keep-alive connections while the app closes.
   let closing = false

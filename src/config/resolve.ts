@@ -1,5 +1,6 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { type HaConfig, resolveLease } from './ha.js'
@@ -52,10 +53,10 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    fairShare: 'user' as FairShare,
     failOnQuotaErrors: true,
     skipSourceErrors: false,
     submitAttempts: 10,
-    fairShare: 'user' as FairShare,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -69,6 +70,7 @@ export const defaults = {
     cors: { origins: [] as string[] },
     /** Members of these groups read GET /status and every transfer in GET /transfers. */
     adminGroups: [] as string[],
+    errorStatuses: 'go' as ErrorStatusMode,
   },
 }
 
@@ -324,11 +326,11 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      fairShare: pick(globus.fairShare, defaults.globus.fairShare),
+      ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
       failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
       skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
       submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
-      fairShare: pick(globus.fairShare, defaults.globus.fairShare),
-      ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
@@ -340,6 +342,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
       cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
       adminGroups: server.adminGroups ?? defaults.server.adminGroups,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
     ...(ha ? { ha } : {}),
   }

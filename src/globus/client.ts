@@ -98,6 +98,11 @@ export class GlobusClient {
     readonly tokens: GlobusTokens
   ) {}
 
+  /** The client id every task of this service runs under: one deployment (§11). */
+  get clientId (): string {
+    return this.tokens.clientId
+  }
+
   async getSubmissionId (): Promise<string> {
     const res = await this.call<{ value?: unknown }>({
       operation: 'submission_id',
