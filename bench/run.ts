@@ -1,4 +1,5 @@
-// `npm run bench [-- tracker submit startup] [--strict]`: runs the benchmarks and sums up their targets.
+// `npm run bench [-- tracker submit startup fair-order] [--strict]`: runs the benchmarks and sums up their targets.
+import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
 import { fileListBench } from './filelist.js'
 import { scaleBench } from './scale.js'
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   startup: () => startupBench(),
   filelist: () => fileListBench(),
   scale: () => scaleBench(),
+  'fair-order': () => fairOrderBench(),
 }
 
 const args = process.argv.slice(2)

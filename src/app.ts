@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
 import { errorHandlers, notValidHttp } from './error-handler.js'
 import type { GlobusClient } from './globus/client.js'
+import { answersOnStandby, type RoleSource, standbyMessage } from './ha/role.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
 import { Readiness } from './readiness.js'
@@ -20,7 +21,6 @@ import { transfersRoutes } from './routes/transfers.js'
 import { uiRoutes } from './routes/ui.js'
 import type { ScicatClient } from './scicat/client.js'
 import type { ServiceToken } from './scicat/service-token.js'
-import type { InstanceRole } from './service-status.js'
 import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
 import { trackerQueueView } from './transfers/queue-view.js'
 import { Tracker } from './transfers/tracker.js'
@@ -38,8 +38,8 @@ export interface AppDeps {
   now?: () => number
   /** Recent upstream requests (GET /status); createDeps feeds one from the upstream clients. */
   activity?: UpstreamActivity
-  /** The instance's HA role (GET /status); without HA, `single`. */
-  role?: () => InstanceRole
+  /** With ha.lease: this instance's role (absent: it is alone, always active). */
+  role?: RoleSource
 }
 
 /** One registered route, as the contract test compares it with openapi.yaml. */
@@ -151,6 +151,16 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     })
   }
 
+  const role = deps.role
+  if (role) {
+    // a standby makes no upstream call: only the routes that need none answer
+    app.addHook('onRequest', async (req) => {
+      if (role.role === 'standby' && !answersOnStandby(req.routeOptions.url)) {
+        throw new ProxyError('PROXY_STANDBY', standbyMessage(role), { retryAfter: role.retryAfterSeconds })
+      }
+    })
+  }
+
   await app.register(swagger, { mode: 'static', specification: { document: specDocument as never } })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
@@ -173,7 +183,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     queue,
     readiness,
     activity: deps.activity ?? new UpstreamActivity(now),
-    role: deps.role ?? (() => 'single' as const),
+    role: () => deps.role?.role ?? 'single',
   }
 
   await app.register(docsRoutes)

@@ -3,6 +3,7 @@ import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import type { AppDeps } from './app.js'
 import type { Credentials } from './config/credentials.js'
+import type { RoleSource } from './ha/role.js'
 import type { Config } from './config/resolve.js'
 import { GlobusClient } from './globus/client.js'
 import { GlobusTokens } from './globus/token-sets.js'
@@ -19,6 +20,8 @@ export interface DepsOptions {
   retry?: Partial<RetryPolicy>
   timeouts?: Partial<Timeouts>
   now?: () => number
+  /** With ha.lease: the instance's role, which the app and tracker follow. */
+  role?: RoleSource
 }
 
 export interface Deps extends AppDeps {
@@ -86,6 +89,7 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     activity,
     logger: options.logger,
     now,
+    ...(options.role ? { role: options.role } : {}),
     async close () {
       // queued attempts are not dropped (their callers would wait for ever): they fail fast once closed
       await Promise.all([...new Set([scicatHttp, authHttp, transferHttp])].map((c) => c.close()))

@@ -23,6 +23,7 @@ export const errorStatus = {
   PROXY_TRANSFER_REJECTED: 502,
   PROXY_AT_CAPACITY: 503,
   PROXY_SHUTTING_DOWN: 503,
+  PROXY_STANDBY: 503,
 } as const
 
 export type ErrorCode = keyof typeof errorStatus

@@ -3,8 +3,9 @@ import type { Logger } from 'pino'
 import { fencingMarginSeconds } from '../config/ha.js'
 import { type LeaseApi, LeaseApiError, type LeaseRecord, microTime, type StoredLease } from './lease-api.js'
 import type { LeaderMetrics } from './metrics.js'
+import type { Role, RoleSource } from './role.js'
 
-export type Role = 'active' | 'standby'
+export type { Role } from './role.js'
 
 export interface ElectorOptions {
   durationSeconds: number
@@ -32,7 +33,7 @@ export interface ElectorOptions {
  * becomes standby (fencing); a standby checks four times per renewSeconds so that it takes
  * over soon after the lease has run out.
  */
-export class LeaseElector {
+export class LeaseElector implements RoleSource {
   private observed: LeaseRecord | undefined
   private observedRaw = ''
   private observedAt = Number.NEGATIVE_INFINITY
@@ -44,6 +45,8 @@ export class LeaseElector {
   private fenceTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private stopped = true
+  /** Set by retire(): no new acquisition, only renewals until release(). */
+  private retired = false
   private failing = false
   private changes: Promise<void> = Promise.resolve()
   private readonly now: () => number
@@ -56,6 +59,10 @@ export class LeaseElector {
 
   get role (): Role {
     return this.current
+  }
+
+  get retryAfterSeconds (): number {
+    return Math.ceil(this.o.durationSeconds)
   }
 
   /** The holder last seen in the lease ("" when free or not read yet). */
@@ -76,6 +83,11 @@ export class LeaseElector {
     if (!this.stopped) return
     this.stopped = false
     this.schedule(0)
+  }
+
+  /** No acquisition from now on (shutting down); an active instance keeps renewing until release(). */
+  retire (): void {
+    this.retired = true
   }
 
   /**
@@ -130,6 +142,7 @@ export class LeaseElector {
   }
 
   private async attempt (): Promise<void> {
+    if (this.retired && this.current === 'standby') return
     const sentAt = this.now()
     let held = false
     try {

@@ -1,6 +1,6 @@
 // The Kubernetes Lease the instances elect with: read, create and replace through @kubernetes/client-node.
 import { readFileSync } from 'node:fs'
-import { ApiException, CoordinationV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node'
+import { ApiException, CoordinationV1Api, KubeConfig, Observable, type ObservableMiddleware, type V1Lease } from '@kubernetes/client-node'
 
 /** What a Lease's spec says about its holder (client-go's LeaderElectionRecord, without the coordinated-election fields). */
 export interface LeaseRecord {
@@ -87,6 +87,20 @@ export function microTime (ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z')
 }
 
+/** The message of the API server's Status answer, which the client hands over as text or parsed. */
+function statusMessage (body: unknown): string | undefined {
+  let parsed = body
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return body || undefined
+    }
+  }
+  const message = (parsed as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? message : undefined
+}
+
 export class KubernetesLeaseApi implements LeaseApi {
   private readonly api: CoordinationV1Api
 
@@ -148,29 +162,24 @@ export class KubernetesLeaseApi implements LeaseApi {
     return { record: recordOf(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' }
   }
 
+  /** Per call: the request is aborted after timeoutMs (a middleware of the generated client sets the fetch signal). */
   private options () {
     const signal = AbortSignal.timeout(this.timeoutMs)
-    return {
-      middleware: [],
-      middlewareMergeStrategy: 'append' as const,
-      promiseMiddleware: [
-        {
-          pre: async (context: { setSignal(signal: AbortSignal): void }) => {
-            context.setSignal(signal)
-            return context
-          },
-          post: async <R>(response: R) => response,
-        },
-      ],
+    const timeout: ObservableMiddleware = {
+      pre: (context) => {
+        context.setSignal(signal)
+        return new Observable(Promise.resolve(context))
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
     }
+    return { middleware: [timeout], middlewareMergeStrategy: 'append' as const }
   }
 
   private failure (err: unknown, verb: string): LeaseApiError {
     const what = `${verb} of lease ${this.describe()}`
     if (err instanceof ApiException) {
       const status = err.code
-      const body = err.body as { message?: unknown } | string | undefined
-      const detail = typeof body === 'object' && body && typeof body.message === 'string' ? body.message : `HTTP ${status}`
+      const detail = statusMessage(err.body) ?? `HTTP ${status}`
       const kind = status === 404 ? 'not-found' : status === 409 ? 'conflict' : 'other'
       return new LeaseApiError(kind, `${what}: ${detail}`, status)
     }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppDeps } from '../app.js'
 import type { Config } from '../config/resolve.js'
+import { standbyMessage } from '../ha/role.js'
 import { routeSchema } from '../openapi.js'
 import type { Readiness } from '../readiness.js'
 import { version } from '../version.js'
@@ -14,10 +15,20 @@ export async function opsRoutes (
   app.get('/health', { schema: routeSchema('GetHealth') }, async () => ({ status: 'ok' }))
 
   app.get('/ready', { schema: routeSchema('GetReady') }, async (_req, reply) => {
+    const role = deps.role
+    // a standby is not ready (a Service routes only to the active pod) and asks no upstream
+    if (role?.role === 'standby') {
+      return reply.code(503).send({ status: 'unavailable', role: 'standby', message: standbyMessage(role) })
+    }
     const { ready, checks, degraded } = await readiness.check()
     return reply
       .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', checks, ...(degraded.length ? { degraded } : {}) })
+      .send({
+        status: ready ? 'ready' : 'unavailable',
+        checks,
+        ...(degraded.length ? { degraded } : {}),
+        ...(role ? { role: role.role } : {}),
+      })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {

@@ -54,16 +54,16 @@ export class Cancellation {
     const taskId = view.jobResultObject.globusTaskId
     let task: GlobusTask | undefined
     if (taskId) task = await this.cancelTask(job, taskId)
-    const queuedAt = capacity.remove(job.id)
+    const wasQueued = capacity.remove(job.id)
     if (t) t.state = 'closing'
     const target = t ?? { jobId: job.id, view }
     const cancelled = cancelledView(view, task)
     try {
       await writer.write(target, cancelled)
     } catch (err) {
-      if (t && queuedAt !== -1) {
+      if (t && wasQueued) {
         t.state = 'queued'
-        capacity.restore(job.id, queuedAt)
+        capacity.restore(job.id)
       }
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not record the cancellation') : err
     }

@@ -57,10 +57,11 @@ export function roughCount (n: number): string {
   return `${Math.floor(n / magnitude) * magnitude}+`
 }
 
-export function queuedView (submissionId: string, ahead: number, prev?: JobView): JobView {
+/** `note`: why the job waits beyond its place, e.g. a limit that holds it (DESIGN §6). */
+export function queuedView (submissionId: string, ahead: number, prev?: JobView, note?: string): JobView {
   return {
     statusCode: 'queued',
-    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead`,
+    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead${note ? ` (${note})` : ''}`,
     jobResultObject: {
       ...emptyResult(submissionId),
       ...(prev?.jobResultObject.archiveJobId ? { archiveJobId: prev.jobResultObject.archiveJobId } : {}),

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
+import { holdNote } from './fair-order.js'
 import { failedView, isEnded, type JobView, queuedView, runningView, submittedView, viewOf } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
@@ -54,19 +55,20 @@ export class Submitter {
   constructor (private readonly deps: SubmitterDeps) {}
 
   /**
-   * Takes a transfer whose job was just created: submits it now when a Globus slot is free and
-   * nobody is waiting, else queues it (PATCH "queued"). Resolves once the job shows the outcome.
+   * Takes a transfer whose job was just created: submits it now when a Globus slot is free, no
+   * limit holds it and nobody is waiting, else queues it (PATCH "queued"). Resolves once the job
+   * shows the outcome.
    */
   async startTransfer (t: Transfer): Promise<SubmitOutcome> {
     const { tracked, capacity, writer } = this.deps
     tracked.add(t)
-    if (capacity.admitsNow()) {
+    if (capacity.admitsNow(t)) {
       const result = await this.submit(t)
       if (result.outcome !== 'queued') return result
     } else {
       capacity.enqueue(t.jobId)
     }
-    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.position(t.jobId), t.view))
+    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view))
     return { outcome: 'queued' }
   }
 
@@ -78,7 +80,8 @@ export class Submitter {
   /** Submits queued transfers, in the capacity queue's order, while Globus slots are free. */
   async fillSlots (stopping: () => boolean): Promise<void> {
     const { capacity, now } = this.deps
-    // refused before and not due again yet: they keep their place, the others go ahead
+    capacity.beginFill()
+    // refused before and not due again yet: they keep their turn, the others go ahead
     const notDue: string[] = []
     try {
       while (!stopping() && capacity.hasFreeSlot()) {
@@ -92,17 +95,22 @@ export class Submitter {
         if (result.outcome === 'queued') return // Globus is busy or unreachable: try next cycle
       }
     } finally {
-      for (const jobId of notDue.reverse()) capacity.requeue(jobId)
+      for (const jobId of notDue) capacity.requeue(jobId)
     }
   }
 
-  /** Keeps every queued job's "N ahead" message current. */
+  /**
+   * Keeps every queued job's "N ahead" message current: its place in the fair order, and the
+   * limit that holds it, if any. A job whose rounded message did not change costs no PATCH.
+   */
   async refreshQueued (): Promise<void> {
     const { tracked, capacity, writer } = this.deps
+    const order = capacity.order()
     await Promise.all(
-      capacity.queued.map((jobId, i) => {
-        const t = tracked.get(jobId)
-        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view)) : undefined
+      order.jobs.map((q, i) => {
+        const t = tracked.get(q.id)
+        const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
+        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))) : undefined
       })
     )
   }

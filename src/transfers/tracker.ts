@@ -54,7 +54,7 @@ export class Tracker {
     const canWrite = (this.canWrite = deps.canWrite ?? alwaysWrite)
     const { config, globus, scicat, metrics } = deps
     const writer = new JobWriter(scicat, metrics, log, canWrite)
-    const capacity = (this.capacity = new CapacityQueue(config.globus.maxActiveTasks, (id) => this.tracked.get(id)))
+    const capacity = (this.capacity = new CapacityQueue(config, (id) => this.tracked.get(id), metrics))
     const tracked = (this.tracked = new TrackedTransfers(capacity, writer, metrics))
     const submitter = (this.submitter = new Submitter({ config, globus, scicat, metrics, log, tracked, capacity, writer, canWrite, now }))
     this.cancellation = new Cancellation({ globus, log, tracked, capacity, writer, submitter, canWrite })
@@ -77,9 +77,14 @@ export class Tracker {
     return this.tracked.byJob
   }
 
-  /** Job ids waiting for a Globus slot, in queue order. */
+  /** Job ids waiting for a Globus slot, in their fair order (DESIGN §6). */
   get queue (): readonly string[] {
     return this.capacity.queued
+  }
+
+  /** Owners (users; groups with globus.fairShare: group) with at least one transfer waiting for a slot. */
+  get ownersWaiting (): number {
+    return this.capacity.ownersWaiting
   }
 
   get activeCount (): number {
@@ -151,6 +156,7 @@ export class Tracker {
     await this.submitter.fillSlots(() => this.stopping)
     await this.submitter.refreshQueued()
     this.tracked.updateGauges()
+    this.capacity.updateGauges()
     end()
   }
 
