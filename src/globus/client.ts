@@ -187,8 +187,8 @@ export class GlobusClient {
         for (let i = 0; i < chunk.length; i += this.chunkSize) pending.push(chunk.slice(i, i + this.chunkSize))
         continue
       }
-      // a single id left: read below with GET /task/{id}
-      if (chunk.length === 1) continue
+      // Globus refused even two ids: read below with GET /task/{id}
+      if (chunk.length === 1 && this.chunkSize === 1) continue
       let res: { DATA?: GlobusTask[] }
       try {
         res = await this.call<{ DATA?: GlobusTask[] }>({
