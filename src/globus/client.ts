@@ -153,7 +153,7 @@ export class GlobusClient {
     try {
       return await this.call<T>(req, set)
     } catch (err) {
-      if (isScopeRefusal(err)) throw await this.tokens.refusal(facilities, err)
+      if (isScopeRefusal(err)) throw await this.tokens.refusal(facilities, err as UpstreamError)
       throw err
     }
   }

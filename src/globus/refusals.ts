@@ -19,9 +19,8 @@ export type Refusal = 'definitive' | 'retryable'
  * network errors, and codes Globus does not document.
  */
 export function submissionRefusal (err: unknown): Refusal {
-  if (!(err instanceof UpstreamError)) return 'definitive'
   // Globus Auth refused the scopes of the transfer's facilities (invalid_scope, unknown scope)
-  if (isScopeRefusal(err as unknown)) return 'definitive'
+  if (!(err instanceof UpstreamError) || isScopeRefusal(err)) return 'definitive'
   // no Transfer token among those Auth issued for the facilities' scopes: a configuration error
   if (err.operation === 'token' && err.code === 'MalformedAnswer') return 'definitive'
   const code = err.code ?? ''

@@ -127,7 +127,7 @@ export class GlobusTokens {
       return undefined
     } catch (err) {
       if (!isScopeRefusal(err)) return undefined
-      const problem = { name, scopes: set.scopeString, message: err.message }
+      const problem = { name, scopes: set.scopeString, message: (err as UpstreamError).message }
       this.logRefusal(problem)
       return problem
     }

@@ -40,7 +40,7 @@ export function transferToken (body: TokenBody | undefined): TokenBody | undefin
 }
 
 /** Whether Globus Auth refused the request itself (a scope it does not know, ...), not the service's credentials. */
-export function isScopeRefusal (err: unknown): err is UpstreamError {
+export function isScopeRefusal (err: unknown): boolean {
   return (
     err instanceof UpstreamError &&
     err.operation === 'token' &&
@@ -100,8 +100,9 @@ export class ScopedToken {
           retry: true,
         })
       ).body
-    } catch (err) {
-      if (isScopeRefusal(err)) {
+    } catch (caught) {
+      if (isScopeRefusal(caught)) {
+        const err = caught as UpstreamError
         const error = new UpstreamError({
           service: 'globus',
           operation: 'token',
@@ -114,7 +115,7 @@ export class ScopedToken {
         this.refused = { error, until: this.now() + refusalMemoryMs }
         throw error
       }
-      throw err
+      throw caught
     }
     const picked = transferToken(body)
     if (!picked) {

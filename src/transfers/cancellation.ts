@@ -43,7 +43,7 @@ export class Cancellation {
   }
 
   private async cancelNow (job: Job): Promise<void> {
-    const { globus, tracked, capacity, writer, submitter, canWrite } = this.deps
+    const { tracked, capacity, writer, submitter, canWrite } = this.deps
     await submitter.running(job.id)
     const t = tracked.get(job.id)
     if (t && (t.state === 'finishing' || t.state === 'closing')) {
@@ -53,21 +53,7 @@ export class Cancellation {
     const view = t ? (t.want ?? t.view) : viewOf(job, '')
     const taskId = view.jobResultObject.globusTaskId
     let task: GlobusTask | undefined
-    if (taskId) {
-      try {
-        await globus.cancelTask(taskId)
-        task = await globus.getTask(taskId)
-      } catch (err) {
-        // a 404 is not a success: Globus shows tasks only to the client that submitted them
-        if (err instanceof UpstreamError && err.status === 404) throw unknownTask(job, taskId, globus.clientId)
-        throw err instanceof UpstreamError ? upstreamFailure(err, 'Globus could not cancel the task') : err
-      }
-      if (task?.status === 'SUCCEEDED') {
-        throw new ProxyError('PROXY_JOB_ENDED', 'the transfer finished before it could be cancelled', {
-          details: `job ${job.id}, Globus task ${taskId}`,
-        })
-      }
-    }
+    if (taskId) task = await this.cancelTask(job, taskId)
     const wasQueued = capacity.remove(job.id)
     if (t) t.state = 'closing'
     const target = t ?? { jobId: job.id, view }
@@ -83,5 +69,45 @@ export class Cancellation {
     }
     if (t) tracked.forget(t, 'cancelled')
     else tracked.noteEnded(job.id, 'cancelled')
+  }
+
+  /**
+   * Cancels the Globus task and reads it back: whatever Globus answered the cancel (Canceled,
+   * CancelAccepted, TaskComplete for an ended task, or an error), the task's state decides.
+   * SUCCEEDED, or FAILED for another reason than a cancel: 409, the transfer had ended. FAILED
+   * with fatal_error CANCELED (docs.globus.org/api/transfer/task: fatal_error is the fatal event,
+   * and a cancel is the CANCELED event of docs.globus.org/api/transfer/task_events), or still
+   * running after an accepted cancel: recorded as cancelled. Still running after a refused cancel:
+   * Globus's refusal.
+   */
+  private async cancelTask (job: Job, taskId: string): Promise<GlobusTask> {
+    const { globus } = this.deps
+    let refused: unknown
+    try {
+      await globus.cancelTask(taskId)
+    } catch (err) {
+      refused = err
+    }
+    let task: GlobusTask
+    try {
+      task = await globus.getTask(taskId)
+    } catch (err) {
+      // a 404 is not a success: Globus shows tasks only to the client that submitted them
+      if (err instanceof UpstreamError && err.status === 404) throw unknownTask(job, taskId, globus.clientId)
+      const cause = refused ?? err
+      throw cause instanceof UpstreamError ? upstreamFailure(cause, 'Globus could not cancel the task') : cause
+    }
+    const details = `job ${job.id}, Globus task ${taskId}`
+    if (task.status === 'SUCCEEDED') {
+      throw new ProxyError('PROXY_JOB_ENDED', 'the transfer finished before it could be cancelled', { details })
+    }
+    if (task.status === 'FAILED' && task.fatal_error?.code !== 'CANCELED') {
+      const fatal = task.fatal_error ? ` (${task.fatal_error.code})` : ''
+      throw new ProxyError('PROXY_JOB_ENDED', `the transfer failed at Globus${fatal} before it could be cancelled`, { details })
+    }
+    if (task.status !== 'FAILED' && refused !== undefined) {
+      throw refused instanceof UpstreamError ? upstreamFailure(refused, 'Globus could not cancel the task') : refused
+    }
+    return task
   }
 }

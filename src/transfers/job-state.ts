@@ -20,6 +20,8 @@ export interface ResultObject {
   bytesPerSecond?: number
   completionTime?: string
   archiveJobId?: string
+  /** Globus's latest error event while the task has trouble: "CODE: description (time)". */
+  lastError?: string
   /** The dataset's size as SciCat records it (`dataset.size`), when it has one; Globus reports no total. */
   bytesTotal?: number
 }
@@ -128,6 +130,20 @@ export function runningView (prev: JobView, task: GlobusTask, seenBytes?: number
   return { statusCode: 'transferring', statusMessage: message, jobResultObject: result }
 }
 
+/** Globus's latest error event, shown while the task has trouble (nice_status not OK, or INACTIVE). */
+export function withLastError (view: JobView, lastError: string | undefined): JobView {
+  if (!lastError) {
+    if (view.jobResultObject.lastError === undefined) return view
+    const { lastError: _gone, ...result } = view.jobResultObject
+    return { ...view, jobResultObject: result }
+  }
+  return {
+    ...view,
+    statusMessage: `${view.statusMessage}; latest Globus error: ${lastError}`,
+    jobResultObject: { ...view.jobResultObject, lastError },
+  }
+}
+
 export function finishedView (prev: JobView, task: GlobusTask | undefined, problem?: string): JobView {
   const result: ResultObject = {
     ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
@@ -135,6 +151,7 @@ export function finishedView (prev: JobView, task: GlobusTask | undefined, probl
     error: problem ?? '',
   }
   delete result.niceStatus
+  delete result.lastError
   if (task?.completion_time) result.completionTime = task.completion_time
   const archive = result.archiveJobId ? `; archive job ${result.archiveJobId}` : ''
   const note = problem ? `; ${problem}` : ''
@@ -162,6 +179,7 @@ export function cancelledView (prev: JobView, task?: GlobusTask): JobView {
     error: '',
   }
   delete result.niceStatus
+  delete result.lastError
   return {
     statusCode: 'cancelled',
     statusMessage: `cancelled after ${progressLine(result)}`,

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/resolve.js'
 import type { GlobusClient } from '../globus/client.js'
+import { submissionRefusal } from '../globus/refusals.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
@@ -29,11 +30,19 @@ export interface SubmitterDeps {
   capacity: CapacityQueue
   writer: JobWriter
   canWrite: WriteGate
+  now: () => number
 }
 
-/** A refusal because the service's Globus identity has too much going on: wait and submit later. */
-function isLoadRefusal (err: UpstreamError): boolean {
-  return err.status === 409 && /too many|limit/i.test(`${err.code} ${err.message}`)
+/** Longest wait between two attempts of a submission Globus refused for a retryable reason. */
+const maxRetryDelayMs = 600_000
+
+/**
+ * The wait before attempt `attempts + 1`: one poll interval, doubled with each refusal, at most
+ * 10 minutes, and never shorter than a Retry-After Globus sent.
+ */
+function retryDelayMs (attempts: number, pollIntervalSeconds: number, err: UpstreamError): number {
+  const backoff = Math.min(maxRetryDelayMs, pollIntervalSeconds * 1000 * 2 ** (attempts - 1))
+  return Math.max(backoff, err.retryAfterMs ?? 0)
 }
 
 function globusReason (err: unknown): string {
@@ -71,13 +80,23 @@ export class Submitter {
 
   /** Submits queued transfers, in the capacity queue's order, while Globus slots are free. */
   async fillSlots (stopping: () => boolean): Promise<void> {
-    const { capacity } = this.deps
+    const { capacity, now } = this.deps
     capacity.beginFill()
-    while (!stopping() && capacity.hasFreeSlot()) {
-      const t = capacity.takeNext()
-      if (!t) return
-      const result = await this.submit(t)
-      if (result.outcome === 'queued') return // Globus is busy or unreachable: try next cycle
+    // refused before and not due again yet: they keep their turn, the others go ahead
+    const notDue: string[] = []
+    try {
+      while (!stopping() && capacity.hasFreeSlot()) {
+        const t = capacity.takeNext()
+        if (!t) return
+        if (t.retryAt !== undefined && t.retryAt > now()) {
+          notDue.push(t.jobId)
+          continue
+        }
+        const result = await this.submit(t)
+        if (result.outcome === 'queued') return // Globus is busy or unreachable: try next cycle
+      }
+    } finally {
+      for (const jobId of notDue) capacity.requeue(jobId)
     }
   }
 
@@ -115,12 +134,23 @@ export class Submitter {
     capacity.occupy(t.jobId)
     let submitted: { code: string; taskId: string }
     try {
-      submitted = await globus.submitTransfer(transferSpec(t, config))
+      submitted = await globus.submitTransfer(transferSpec(t, config, this.deps.now()))
     } catch (err) {
       capacity.release(t.jobId)
-      if (err instanceof UpstreamError && (err.transient || isLoadRefusal(err))) return this.postpone(t, err)
+      let reason = globusReason(err)
+      // README "When Globus refuses a submission": definitive refusals fail the job at once,
+      // any other is retried on later cycles, at most globus.submitAttempts times
+      if (err instanceof UpstreamError && submissionRefusal(err) === 'retryable') {
+        const attempts = (t.submitAttempts ?? 0) + 1
+        t.submitAttempts = attempts
+        if (attempts < config.globus.submitAttempts) {
+          t.retryAt = this.deps.now() + retryDelayMs(attempts, config.task.pollInterval, err)
+          return this.postpone(t, err)
+        }
+        reason = `${reason} (refused ${attempts} times)`
+      }
       log.warn({ jobId: t.jobId, err: describe(err) }, 'Globus refused the transfer')
-      await tracked.close(t, failedView(t.view, globusReason(err)))
+      await tracked.close(t, failedView(t.view, reason))
       return { outcome: 'rejected', error: err }
     }
     const { taskId } = submitted

@@ -57,7 +57,7 @@ export class Tracker {
     const writer = new JobWriter(scicat, metrics, log, canWrite)
     const capacity = (this.capacity = new CapacityQueue(config, (id) => this.tracked.get(id), metrics))
     const tracked = (this.tracked = new TrackedTransfers(capacity, writer, metrics))
-    const submitter = (this.submitter = new Submitter({ config, globus, scicat, metrics, log, tracked, capacity, writer, canWrite }))
+    const submitter = (this.submitter = new Submitter({ config, globus, scicat, metrics, log, tracked, capacity, writer, canWrite, now }))
     this.cancellation = new Cancellation({ globus, log, tracked, capacity, writer, submitter, canWrite })
     this.discovery = new Discovery({
       config,

@@ -62,6 +62,13 @@ export interface Transfer {
   finalTask?: GlobusTask
   /** bytes_transferred at the last reading of the task. */
   seenBytes?: number
+  /** The trouble (status and nice_status) whose latest error event was read, and that event. */
+  troubleSeen?: string
+  lastError?: string
+  /** Submissions Globus refused for a retryable reason so far (in this process). */
+  submitAttempts?: number
+  /** Not submitted again before this time (ms): the backoff after a retryable refusal. */
+  retryAt?: number
   /** Cycle number of the last progress-only update (fair share of task.progressUpdatesPerCycle). */
   progressCycle?: number
 }

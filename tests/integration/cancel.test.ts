@@ -82,6 +82,56 @@ describe('DELETE /transfer/{jobId}', () => {
     expect(s.world.scicat.core.count('patchLifecycle')).toBe(0)
   })
 
+  it('answers from the task\'s state whatever Globus answers the cancel of a task that ended before the tracker saw it', async () => {
+    const s = await start()
+    const [done, failed] = await Promise.all(s.world.datasets.slice(0, 2).map((d) => startTransfer(s.proxy, s.world, d.pid)))
+    const taskOf = (jobId: string) => resultOf(s.world, jobId).globusTaskId
+    // Globus ends the tasks between two cycles: the jobs still show them running
+    s.world.globus.failTask(taskOf(failed!), { code: 'PERMISSION_DENIED', description: 'permission denied' })
+    s.world.globus.setBytesPerSecond(1_000_000_000)
+    s.clock.advance(60_000)
+    expect(s.world.globus.task(taskOf(done!))?.status).toBe('SUCCEEDED')
+    expect(jobOf(s.world, done!).statusCode).toBe('submitted')
+
+    // 200 TaskComplete (as Globus answers it), then the task read back: SUCCEEDED → 409
+    const finished = await cancelTransfer(s.proxy, s.world, done!)
+    expect(finished.statusCode).toBe(409)
+    expect(finished.json()).toMatchObject({ code: 'PROXY_JOB_ENDED' })
+    expect(s.world.globus.core.count('task')).toBeGreaterThan(0)
+
+    // a failed task: Globus refusing the cancel with anything (a 400 here) changes nothing: 409
+    s.world.globus.core.inject('cancel', { status: 400, body: { code: 'ClientError.BadRequest', message: 'cannot cancel' } })
+    expect(s.world.globus.task(taskOf(failed!))?.status).toBe('FAILED')
+    expect(jobOf(s.world, failed!).statusCode).toBe('submitted')
+    const ended = await cancelTransfer(s.proxy, s.world, failed!)
+    expect(ended.statusCode).toBe(409)
+    expect(ended.json()).toMatchObject({ code: 'PROXY_JOB_ENDED', message: expect.stringContaining('PERMISSION_DENIED') })
+    // neither job was written by the cancel: the tracker records their outcome
+    expect(jobOf(s.world, done!).statusCode).toBe('submitted')
+    expect(jobOf(s.world, failed!).statusCode).toBe('submitted')
+  })
+
+  it('records cancelled when the task was already cancelled at Globus, whatever the cancel answered; a refused cancel of a running task is Globus\'s error', async () => {
+    const s = await start()
+    const [a, b] = await Promise.all(s.world.datasets.slice(0, 2).map((d) => startTransfer(s.proxy, s.world, d.pid)))
+    const taskA = resultOf(s.world, a!).globusTaskId
+    // cancelled at Globus by someone else: the service's own cancel answers an error
+    s.world.globus.failTask(taskA, { code: 'CANCELED', description: 'canceled' })
+    s.world.globus.core.inject('cancel', { status: 409, body: { code: 'Conflict', message: 'already ended' } })
+    const res = await cancelTransfer(s.proxy, s.world, a!)
+    expect(res.statusCode, res.body).toBe(200)
+    expect(jobOf(s.world, a!).statusCode).toBe('cancelled')
+
+    // still running, and Globus refuses the cancel: its error, nothing recorded
+    s.world.globus.core.inject('cancel', { status: 403, body: { code: 'PermissionDenied', message: 'not yours' } })
+    const refused = await cancelTransfer(s.proxy, s.world, b!)
+    expect(refused.statusCode).toBe(502)
+    expect(refused.json()).toMatchObject({ code: 'PROXY_UPSTREAM_GLOBUS' })
+    expect(refused.json().details ?? refused.json().message).toContain('PermissionDenied')
+    expect(jobOf(s.world, b!).statusCode).not.toBe('cancelled')
+    expect(s.world.globus.task(resultOf(s.world, b!).globusTaskId)?.status).toBe('ACTIVE')
+  })
+
   it('cancels a queued transfer, which is then never submitted', async () => {
     const s = await start(extra(1))
     const [first, second] = [

@@ -469,7 +469,7 @@ describe('tasks', () => {
     transfer.requests.length = 0
     globus.sim.core.resetCounts()
     expect((await client.listTasks(ids)).size).toBe(50)
-    // seven chunks of 7 and the one id left over: a one-id task_list is as cheap as GET /task
+    // seven chunks of 7 and the one id left over
     expect(globus.sim.core.count('task_list')).toBe(8)
     expect(globus.sim.core.count('task')).toBe(0)
   })

@@ -142,6 +142,10 @@ describe.each([{ filterIds: 50 }, { filterIds: 25 }])('with task_list taking $fi
       const a = await startTransfer(proxy, world, pids[0]!)
       expect(jobOf(world, a)).toMatchObject({ statusCode: 'queued', statusMessage: 'queued for Globus: 0 ahead' })
       expect(world.globus.tasks()).toHaveLength(0)
+      // retried once its backoff (one poll interval) has passed, not before
+      await proxy.app.tracker.runCycle()
+      expect(jobOf(world, a).statusCode).toBe('queued')
+      setup.clock.advance(10_000)
       await proxy.app.tracker.runCycle()
       expect(jobOf(world, a).statusCode).toBe('submitted')
 
@@ -162,7 +166,7 @@ describe.each([{ filterIds: 50 }, { filterIds: 25 }])('with task_list taking $fi
           for (const id of jobIds) expect(resultOf(world, id).status).not.toBe('failed')
           return jobIds.every((id) => jobOf(world, id).statusCode === 'finished')
         },
-        { stepMs: 500, max: 40 }
+        { stepMs: 10_000, max: 40 }
       )
       expect(globusSubmissionOrder(world, jobIds)).toEqual(jobIds)
       for (const id of jobIds) expect(tasksForSubmission(world, submissionIdOf(world, id))).toHaveLength(1)
