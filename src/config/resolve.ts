@@ -1,6 +1,7 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
 import type { ErrorStatusMode } from '../error-statuses.js'
+import type { SymlinkMode } from '../transfers/file-plan.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
@@ -52,6 +53,7 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    symlinks: 'skip' as SymlinkMode,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -289,6 +291,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      symlinks: pick(globus.symlinks, defaults.globus.symlinks),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),

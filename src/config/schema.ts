@@ -1,6 +1,7 @@
 // JSON schema of the config file; the TypeScript type of a loaded file is derived from it.
 import type { FromSchema } from 'json-schema-to-ts'
 import { errorStatusModes } from '../error-statuses.js'
+import { symlinkModes } from '../transfers/file-plan.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
@@ -77,6 +78,7 @@ export const configSchema = {
         syncLevel: { type: 'string', enum: syncLevels },
         deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
+        symlinks: { type: 'string', enum: symlinkModes },
       },
     },
     scicat: {

@@ -127,7 +127,9 @@ export function runningView (prev: JobView, task: GlobusTask, seenBytes?: number
   return { statusCode: 'transferring', statusMessage: message, jobResultObject: result }
 }
 
-export function finishedView (prev: JobView, task: GlobusTask | undefined, problem?: string): JobView {
+/** `leftOut`: what the fileList did not send as items ("; 1 symlink not copied"); `problem`: a post-success step that failed. */
+export function finishedView (prev: JobView, task: GlobusTask | undefined, note: { leftOut?: string; problem?: string } = {}): JobView {
+  const { leftOut = '', problem } = note
   const result: ResultObject = {
     ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
     status: 'finished',
@@ -136,10 +138,10 @@ export function finishedView (prev: JobView, task: GlobusTask | undefined, probl
   delete result.niceStatus
   if (task?.completion_time) result.completionTime = task.completion_time
   const archive = result.archiveJobId ? `; archive job ${result.archiveJobId}` : ''
-  const note = problem ? `; ${problem}` : ''
+  const trouble = problem ? `; ${problem}` : ''
   return {
     statusCode: 'finished',
-    statusMessage: `finished: ${result.filesTransferred} files, ${formatBytes(result.bytesTransferred)}${archive}${note}`,
+    statusMessage: `finished: ${result.filesTransferred} files, ${formatBytes(result.bytesTransferred)}${leftOut}${archive}${trouble}`,
     jobResultObject: result,
   }
 }

@@ -7,7 +7,9 @@ import { UpstreamError } from '../http/upstream-error.js'
 import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
+import { checkPlan, planFileList } from './file-plan.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
+import { emptyDirectories } from './recorded-directories.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
 
@@ -121,13 +123,19 @@ export class TransferService {
       collectionRootPath: req.collectionRootPath,
       username: user.username,
     })
-    if (req.fileList) checkFileList(req.fileList)
+    if (req.fileList) {
+      checkFileList(req.fileList)
+      checkPlan(planFileList(req.fileList, this.config.globus.symlinks), this.config.globus.symlinks)
+    }
     const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
     const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
     this.admit()
     this.inflight++
     try {
-      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath })
+      const empty = req.fileList
+        ? await emptyDirectories(this.deps.scicat, req.scicatPid, user.token, req.fileList, this.deps.logger)
+        : []
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath, emptyDirectories: empty })
     } finally {
       this.inflight--
     }
@@ -137,7 +145,7 @@ export class TransferService {
     user: User,
     dataset: Dataset,
     req: TransferRequest,
-    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string }
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string; emptyDirectories: string[] }
   ): Promise<string> {
     let submissionId: string
     try {
@@ -154,7 +162,13 @@ export class TransferService {
       destinationCollection: where.dst.collection,
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
-      ...(req.fileList ? { fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })) } : {}),
+      ...(req.fileList
+        ? {
+            fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })),
+            symlinks: g.symlinks,
+            ...(where.emptyDirectories.length ? { emptyDirectories: where.emptyDirectories } : {}),
+          }
+        : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
       ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
