@@ -164,6 +164,31 @@ describe('globus.symlinks', () => {
     expect(jobOf(s.world, jobId).statusMessage).not.toContain('symlink')
   })
 
+  it('item: transfer_symlink_item, which the sandbox\'s GCSv5-like collections refuse: the job fails with Globus\'s reason', async () => {
+    setup = await startAll({}, 'globus:\n  symlinks: item\n')
+    const s = setup
+    const { walk } = addIngestedDataset(s)
+    const res = await postFileList(s, walk.fileList)
+    // the Go status under the default server.errorStatuses; the code says what happened
+    expect(res.statusCode).toBe(500)
+    const body = res.json() as { code: string; details: string; jobId: string }
+    expect(body.code).toBe('PROXY_TRANSFER_REJECTED')
+    expect(body.details).toContain('transfer_symlink_item is not supported')
+    expect(resultOf(s.world, body.jobId)).toMatchObject({ status: 'failed', error: expect.stringContaining('ClientError.BadRequest') })
+  })
+
+  it('item: a collection that supports symlink items gets the link itself', async () => {
+    setup = await startAll({ symlinkItems: true }, 'globus:\n  symlinks: item\n')
+    const s = setup
+    const { walk, destination } = addIngestedDataset(s)
+    const jobId = await postAsIngestor(s, walk.fileList)
+    expect(itemsOf(s, jobId)).toContainEqual({ type: 'transfer_symlink_item', path: 'LATEST', recursive: false })
+    await untilEnded(s, jobId)
+    expect(resultOf(s.world, jobId)).toMatchObject({ status: 'finished', filesTotal: 4 })
+    expect(readlinkSync(join(destination, 'LATEST'))).toBe('README.txt')
+    expect(tree(destination)).toContain('calibration/')
+  })
+
   it('skip with a fileList of symlinks only: 400 before anything is created', async () => {
     setup = await startAll()
     const s = setup

@@ -6,6 +6,12 @@ export interface CollectionOptions {
   root: string
   /** Transfers touching it need `https://auth.globus.org/scopes/<id>/data_access` in the token. */
   requireDataAccessConsent?: boolean
+  /**
+   * Accepts `transfer_symlink_item` (default false: collections behave as Globus Connect Server
+   * v5, which does not support symlink items; globus-sdk-python dropped its add_symlink_item
+   * helper for that reason).
+   */
+  symlinkItems?: boolean
   /** `*_endpoint_display_name` in task documents (default: the root folder's base name). */
   displayName?: string
 }
