@@ -3,14 +3,16 @@ import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import type { AppDeps } from './app.js'
 import type { Credentials } from './config/credentials.js'
+import type { RoleSource } from './ha/role.js'
 import type { Config } from './config/resolve.js'
 import { GlobusClient } from './globus/client.js'
-import { GlobusTokenProvider } from './globus/token.js'
-import { HttpClient, type Timeouts } from './http/client.js'
+import { GlobusTokens } from './globus/token-sets.js'
+import { HttpClient, type RequestObserver, type Timeouts } from './http/client.js'
 import type { RetryPolicy } from './http/retry.js'
 import { Metrics } from './metrics.js'
 import { ScicatClient } from './scicat/client.js'
 import { LoginServiceToken, StaticServiceToken } from './scicat/service-token.js'
+import { UpstreamActivity } from './upstream-activity.js'
 
 export interface DepsOptions {
   logger: Logger
@@ -18,6 +20,8 @@ export interface DepsOptions {
   retry?: Partial<RetryPolicy>
   timeouts?: Partial<Timeouts>
   now?: () => number
+  /** With ha.lease: the instance's role, which the app and tracker follow. */
+  role?: RoleSource
 }
 
 export interface Deps extends AppDeps {
@@ -42,7 +46,16 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   // a call holds one only when waiting for a slot bunched it up with others.
   const globusPace = perSecond()
   const globusRate = perSecond()
-  const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
+  const now = options.now ?? Date.now
+  const activity = new UpstreamActivity(now)
+  const common = {
+    retry: options.retry,
+    timeouts: options.timeouts,
+    observe: ((info) => {
+      metrics.observeUpstream(info)
+      activity.observe(info)
+    }) satisfies RequestObserver,
+  }
   const scicatHttp = new HttpClient({
     ...common,
     service: 'scicat',
@@ -56,13 +69,13 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     config.globus.authUrl === config.globus.transferUrl
       ? authHttp
       : new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.transferUrl, schedule: globusSchedule })
-  const now = options.now ?? Date.now
-  const tokens = new GlobusTokenProvider(
+  // one token per scope set: Transfer alone for tasks, a facility pair's scopes for a submission
+  const tokens = new GlobusTokens(
     authHttp,
-    credentials.globus.clientId,
-    credentials.globus.clientSecret,
-    config.globusScopes,
-    now
+    { clientId: credentials.globus.clientId, clientSecret: credentials.globus.clientSecret },
+    config.facilities,
+    now,
+    options.logger.child({ component: 'globus-tokens' })
   )
   const scicatServiceToken =
     'token' in credentials.scicat
@@ -73,8 +86,10 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     scicat: new ScicatClient(scicatHttp, scicatServiceToken),
     scicatServiceToken,
     metrics,
+    activity,
     logger: options.logger,
     now,
+    ...(options.role ? { role: options.role } : {}),
     async close () {
       // queued attempts are not dropped (their callers would wait for ever): they fail fast once closed
       await Promise.all([...new Set([scicatHttp, authHttp, transferHttp])].map((c) => c.close()))

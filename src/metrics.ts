@@ -11,6 +11,8 @@ export class Metrics {
   readonly upstreamDuration: Histogram<'service' | 'operation'>
   readonly cycleDuration: Histogram
   readonly patches: Counter<'result'>
+  readonly transfersQueued: Gauge<'facility'>
+  readonly ownersWaiting: Gauge
 
   constructor (options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
@@ -56,13 +58,39 @@ export class Metrics {
       labelNames: ['result'],
       registers,
     })
+    this.transfersQueued = new Gauge({
+      name: 'scicat_globus_proxy_transfers_queued',
+      help: 'Transfers waiting for a Globus slot, by facility (a transfer counts for its source and its destination)',
+      labelNames: ['facility'],
+      registers,
+    })
+    this.ownersWaiting = new Gauge({
+      name: 'scicat_globus_proxy_queue_owners_waiting',
+      help: 'Owners (users, or groups with globus.fairShare: group) with at least one transfer waiting for a Globus slot',
+      registers,
+    })
     for (const status of ['finished', 'failed', 'cancelled']) this.transfersEnded.inc({ status }, 0)
     for (const result of ['sent', 'failed']) this.patches.inc({ result }, 0)
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'scicat_globus_proxy_' })
   }
 
+  /**
+   * The labelled children of the two upstream metrics, by "service operation status": prom-client
+   * hashes the label object on every inc/observe, which cost more than the rest of the bookkeeping.
+   */
+  private readonly upstreamChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'service' | 'operation'> }>()
+
   readonly observeUpstream: RequestObserver = ({ service, operation, status, durationMs }) => {
-    this.upstreamRequests.inc({ service, operation, status: String(status) })
-    this.upstreamDuration.observe({ service, operation }, durationMs / 1000)
+    const key = `${service} ${operation} ${status}`
+    let child = this.upstreamChildren.get(key)
+    if (!child) {
+      child = {
+        count: this.upstreamRequests.labels(service, operation, String(status)),
+        duration: this.upstreamDuration.labels(service, operation),
+      }
+      this.upstreamChildren.set(key, child)
+    }
+    child.count.inc()
+    child.duration.observe(durationMs / 1000)
   }
 }

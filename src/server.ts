@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { loadCredentials } from './config/credentials.js'
 import { ConfigError, loadConfig } from './config/loader.js'
 import { hostPort } from './config/resolve.js'
+import { createLeadership, type Leadership } from './ha/leadership.js'
 import { UpstreamError } from './http/upstream-error.js'
 import { createLogger } from './logger.js'
 import { Metrics } from './metrics.js'
@@ -20,9 +21,18 @@ export async function serve (options: ServeOptions): Promise<number> {
   const { path, config } = loadConfig({ flag: options.configFlag, env: options.env, cwd: options.cwd })
   const credentials = loadCredentials(options.env)
   const logger = createLogger(options.env.LOG_LEVEL || 'info')
+  const metrics = new Metrics({ defaultMetrics: true })
+  let leadership: Leadership | undefined
+  if (config.ha) {
+    try {
+      leadership = createLeadership(config.ha.lease, { env: options.env, logger, registry: metrics.registry })
+    } catch (err) {
+      throw new ConfigError(`${path}: ${(err as Error).message}`)
+    }
+  }
   let service: Service
   try {
-    service = await buildService(config, credentials, { logger, metrics: new Metrics({ defaultMetrics: true }) })
+    service = await buildService(config, credentials, { logger, metrics, ...(leadership ? { role: leadership.elector } : {}) })
   } catch (err) {
     // an option Fastify refuses that the config check let through (server.trustProxy, ...)
     logger.debug({ err }, 'building the app failed')
@@ -39,13 +49,20 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   // Globus being briefly unreachable must not stop the service: the tracker retries.
   let closing = false
-  deps.globus.tokens.token().catch((err: unknown) => {
-    // closed before the answer came (a failed start): nothing to warn about
-    if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
-  })
+  const warmGlobus = () => {
+    deps.globus.tokens.tasks.token().catch((err: unknown) => {
+      // closed before the answer came (a failed start): nothing to warn about
+      if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
+    })
+  }
+  // A standby asks Globus nothing: its token is fetched when it becomes active.
+  if (!leadership) warmGlobus()
   const close = async () => {
     closing = true
+    leadership?.retire()
+    // the tracker's last cycle and flush, still under the lease; then the lease is given up
     await service.close()
+    await leadership?.release()
   }
   try {
     await app.listen({ port: config.port, host: config.host })
@@ -54,8 +71,21 @@ export async function serve (options: ServeOptions): Promise<number> {
     // an address that does not resolve or is not local, a port in use or not allowed
     throw new ConfigError(`could not listen on ${hostPort(config.host, config.port)}: ${(err as Error).message}`)
   }
-  app.tracker.start()
-  logger.info({ version, config: path, facilities: config.facilities.map((f) => f.name) }, 'scicat-globus-proxy started')
+  if (leadership) {
+    leadership.start({
+      becameActive: () => {
+        warmGlobus()
+        app.tracker.start()
+      },
+      becameStandby: () => app.tracker.stop(),
+    })
+  } else {
+    app.tracker.start()
+  }
+  logger.info(
+    { version, config: path, facilities: config.facilities.map((f) => f.name), ...(leadership ? { lease: config.ha?.lease.name } : {}) },
+    'scicat-globus-proxy started'
+  )
 
   return await new Promise<number>((resolve) => {
     closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {

@@ -5,6 +5,8 @@ import { symlinkModes } from '../transfers/file-plan.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
+/** globus.fairShare: whose share a free Globus slot evens out (DESIGN §6); `none` is one FIFO. */
+export const fairShares = ['user', 'group', 'none'] as const
 
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
@@ -22,11 +24,27 @@ export const limits = {
   pollInterval: 86_400,
   discoveryInterval: 86_400,
   deadlineHours: 87_600,
+  submitAttempts: 1000,
   bodyLimitMb: 1024,
   minBodyLimitMb: 0.001,
 } as const
 
 const atMost = <M extends number>(maximum: M) => ({ type: 'number', minimum: 0, maximum }) as const
+
+/** ha.lease (DESIGN §11); name, namespace and the two times are checked together in config/ha.ts. */
+export const leaseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: {
+    kind: { type: 'string', enum: ['kubernetes'] },
+    name: { type: 'string' },
+    namespace: { type: 'string' },
+    // a Lease stores its duration as whole seconds
+    durationSeconds: { type: 'integer', minimum: 0, maximum: limits.pollInterval },
+    renewSeconds: atMost(limits.pollInterval),
+  },
+} as const
 
 export const facilitySchema = {
   type: 'object',
@@ -42,6 +60,7 @@ export const facilitySchema = {
     direction: { type: 'string', enum: [...directions, ''] },
     sourcePath: { type: 'string' },
     destinationPath: { type: 'string' },
+    maxActiveTasks: positiveInteger,
   },
 } as const
 
@@ -79,6 +98,11 @@ export const configSchema = {
         deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
         symlinks: { type: 'string', enum: symlinkModes },
+        fairShare: { type: 'string', enum: fairShares },
+        maxActiveTasksPerUser: positiveInteger,
+        failOnQuotaErrors: { type: 'boolean' },
+        skipSourceErrors: { type: 'boolean' },
+        submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
       },
     },
     scicat: {
@@ -90,6 +114,7 @@ export const configSchema = {
         identityCacheSeconds: positiveNumber,
       },
     },
+    ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },
     server: {
       type: 'object',
       additionalProperties: false,
@@ -104,6 +129,12 @@ export const configSchema = {
             { type: 'array', items: { type: 'string' } },
           ],
         },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { origins: { type: 'array', items: { type: 'string' } } },
+        },
+        adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
         errorStatuses: { type: 'string', enum: errorStatusModes },
       },
     },
@@ -111,6 +142,8 @@ export const configSchema = {
 } as const
 
 export type FileConfig = FromSchema<typeof configSchema>
+export type FileLease = FromSchema<typeof leaseSchema>
 export type FileFacility = FromSchema<typeof facilitySchema>
 export type Direction = (typeof directions)[number]
 export type SyncLevel = (typeof syncLevels)[number]
+export type FairShare = (typeof fairShares)[number]

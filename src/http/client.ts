@@ -18,6 +18,8 @@ export type RequestObserver = (info: {
   operation: string
   status: number | 'error'
   durationMs: number
+  /** What went wrong, for a status of 400 or more or no answer (the upstream's message). */
+  error?: string
 }) => void
 
 export interface HttpClientOptions {
@@ -82,7 +84,7 @@ export class HttpClient {
   async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.schedule(() => this.tracked(this.once<T>(req)))
+        return await this.schedule(() => this.once<T>(req))
       } catch (err) {
         if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted || this.closing) throw err
         const wait = retryDelay(err, attempt, this.policy)
@@ -110,22 +112,30 @@ export class HttpClient {
     await this.agent.destroy()
   }
 
+  /** baseUrl + path + query, without a URL object per call (paths come encoded from the clients). */
   private url (req: HttpRequest): string {
-    const url = new URL(this.baseUrl + req.path)
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
-    return url.toString()
-  }
-
-  private async tracked<T>(attempt: Promise<T>): Promise<T> {
-    this.inflight.add(attempt)
-    try {
-      return await attempt
-    } finally {
-      this.inflight.delete(attempt)
+    let url = this.baseUrl + req.path
+    if (req.query) {
+      let sep = url.includes('?') ? '&' : '?'
+      for (const k in req.query) {
+        const v = req.query[k]
+        if (v === undefined) continue
+        url += `${sep}${encodeURIComponent(k)}=${encodeURIComponent(v)}`
+        sep = '&'
+      }
     }
+    return url
   }
 
-  private async once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+  private once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const attempt = this.attempt<T>(req)
+    this.inflight.add(attempt)
+    const forget = () => this.inflight.delete(attempt)
+    attempt.then(forget, forget)
+    return attempt
+  }
+
+  private async attempt<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     if (this.closing) {
       throw new UpstreamError({ service: this.service, operation: req.operation, message: 'the client is closed' })
     }
@@ -149,20 +159,22 @@ export class HttpClient {
       })
       text = await res.body.text()
     } catch (cause) {
-      this.report(req, 'error', started)
+      const message = networkMessage(cause)
+      this.report(req, 'error', started, message)
       throw new UpstreamError({
         service: this.service,
         operation: req.operation,
-        message: networkMessage(cause),
+        message,
         cause,
       })
     }
-    this.report(req, res.statusCode, started)
     const parsed = parseJson(text)
     if (res.statusCode >= 200 && res.statusCode < 300) {
+      this.report(req, res.statusCode, started)
       return { status: res.statusCode, headers: res.headers, body: parsed as T }
     }
     const info = parseErrorBody(parsed)
+    this.report(req, res.statusCode, started, info.message ?? `HTTP ${res.statusCode}`)
     throw new UpstreamError({
       service: this.service,
       operation: req.operation,
@@ -175,12 +187,13 @@ export class HttpClient {
     })
   }
 
-  private report (req: HttpRequest, status: number | 'error', started: number): void {
+  private report (req: HttpRequest, status: number | 'error', started: number, error?: string): void {
     this.observe?.({
       service: this.service,
       operation: req.operation,
       status,
       durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
     })
   }
 }

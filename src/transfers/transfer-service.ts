@@ -6,10 +6,13 @@ import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
+import { assertOwnJob, isOwnJob } from './deployment.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { checkPlan, planFileList } from './file-plan.js'
+import { type StoredFileList, storeFileList } from './file-list-store.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
 import { emptyDirectories } from './recorded-directories.js'
+import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
 
@@ -21,21 +24,6 @@ export interface TransferRequest {
   autoArchive: boolean
   fileList?: FileToTransfer[] | undefined
   idempotencyKey?: string | undefined
-}
-
-export interface TransferStatusView {
-  jobId: string
-  status: string
-  message: string
-  globusTaskId: string
-  bytesTransferred: number
-  filesTransferred: number
-  filesTotal: number
-  bytesTotal?: number
-  sourceFacility: string
-  destFacility: string
-  createdAt: string
-  updatedAt: string
 }
 
 export interface TransferServiceDeps {
@@ -87,7 +75,8 @@ export class TransferService {
     } catch (err) {
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not look up the Idempotency-Key') : err
     }
-    return earlier[0]?.id ?? (await this.createNow(user, req))
+    // a key is this deployment's: the same key sent to another deployment is another request
+    return earlier.find((j) => isOwnJob(j, this.deps.globus.clientId))?.id ?? (await this.createNow(user, req))
   }
 
   private async createNow (user: User, req: TransferRequest): Promise<string> {
@@ -129,13 +118,15 @@ export class TransferService {
     }
     const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
     const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
+    // how the list goes into the job, and whether it fits there, before anything is created
+    const stored = req.fileList ? storeFileList(req.fileList) : undefined
     this.admit()
     this.inflight++
     try {
       const empty = req.fileList
         ? await emptyDirectories(this.deps.scicat, req.scicatPid, user.token, req.fileList, this.deps.logger)
         : []
-      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath, emptyDirectories: empty })
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath, emptyDirectories: empty }, stored)
     } finally {
       this.inflight--
     }
@@ -145,7 +136,8 @@ export class TransferService {
     user: User,
     dataset: Dataset,
     req: TransferRequest,
-    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string; emptyDirectories: string[] }
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string; emptyDirectories: string[] },
+    stored: StoredFileList | undefined
   ): Promise<string> {
     let submissionId: string
     try {
@@ -162,21 +154,22 @@ export class TransferService {
       destinationCollection: where.dst.collection,
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
+      // the schema admits path and isSymlink only: the entries are kept as parsed (no copy of a large list)
       ...(req.fileList
         ? {
-            fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })),
+            fileList: req.fileList,
             symlinks: g.symlinks,
             ...(where.emptyDirectories.length ? { emptyDirectories: where.emptyDirectories } : {}),
           }
         : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
+      globusClientId: this.deps.globus.clientId,
       ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
       sourceFolder: dataset.sourceFolder,
       collectionRootPath: req.collectionRootPath,
       verifyChecksum: g.verifyChecksum,
       syncLevel: g.syncLevel,
-      ...(g.deadlineHours ? { deadline: new Date(this.now() + g.deadlineHours * 3600_000).toISOString() } : {}),
     }
     const owner = {
       ownerGroup: dataset.ownerGroup,
@@ -186,7 +179,7 @@ export class TransferService {
     this.deps.tracker.creating.add(submissionId)
     let job: Job
     try {
-      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params) }, submissionId)
+      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params, stored) }, submissionId)
     } catch (err) {
       this.deps.tracker.creating.delete(submissionId)
       throw err
@@ -306,29 +299,13 @@ export class TransferService {
 
   async get (user: User, jobId: string): Promise<TransferStatusView> {
     const job = await this.job(user, jobId)
-    const t = this.deps.tracker.transfers.get(jobId)
-    const view = t ? (t.want ?? t.view) : viewOf(job, '')
-    const r = view.jobResultObject
-    const p = job.jobParams ?? {}
-    return {
-      jobId: job.id,
-      status: r.status,
-      message: view.statusMessage,
-      globusTaskId: r.globusTaskId,
-      bytesTransferred: r.bytesTransferred,
-      filesTransferred: r.filesTransferred,
-      filesTotal: r.filesTotal,
-      ...(r.bytesTotal !== undefined ? { bytesTotal: r.bytesTotal } : {}),
-      sourceFacility: typeof p.sourceFacility === 'string' ? p.sourceFacility : '',
-      destFacility: typeof p.destFacility === 'string' ? p.destFacility : '',
-      createdAt: job.createdAt,
-      updatedAt: job.updatedAt,
-    }
+    return statusView(job, this.deps.tracker.transfers.get(jobId))
   }
 
   /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */
   async cancel (user: User, jobId: string, remove: boolean): Promise<void> {
     const job = await this.job(user, jobId)
+    assertOwnJob(job, this.deps.globus.clientId)
     const t = this.deps.tracker.transfers.get(jobId)
     const status = (t ? (t.want ?? t.view) : viewOf(job, '')).jobResultObject.status
     if (endedStatuses.includes(status)) {

@@ -9,6 +9,7 @@ import {
   dataAccess,
   DST,
   GUARDED,
+  GUEST,
   recordingProxy,
   Resources,
   SRC,
@@ -46,6 +47,7 @@ async function setup (options: { scopes?: string[]; tokenLifetimeSeconds?: numbe
 async function spec (client: GlobusClient, fields: Partial<TransferSpec> = {}): Promise<TransferSpec> {
   return {
     submissionId: await client.getSubmissionId(),
+    facilities: ['src', 'dst'],
     sourceCollection: SRC,
     destinationCollection: DST,
     label: 'SciCat job 1',
@@ -56,25 +58,32 @@ async function spec (client: GlobusClient, fields: Partial<TransferSpec> = {}): 
 }
 
 describe('token', () => {
-  it('asks Globus Auth with HTTP Basic and a form body carrying the merged scopes', async () => {
+  it('asks Globus Auth with HTTP Basic and a form body: the Transfer scope alone for tasks, both facilities\' scopes merged for a submission', async () => {
     const globus = await startGlobus(res)
     const auth = await recordingProxy(res, globus.url)
-    const scopes = [
-      `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`,
-      `${TRANSFER_SCOPE}[*${dataAccess(DST)}]`,
-      `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`,
-    ]
-    const { client } = buildGlobus(res, { url: globus.url, authUrl: auth.url, scopes })
-    await client.getSubmissionId()
-    const merged = `${TRANSFER_SCOPE}[*${dataAccess(SRC)} *${dataAccess(DST)}]`
+    const { client } = buildGlobus(res, {
+      url: globus.url,
+      authUrl: auth.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: [`${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`, `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`] },
+        { name: 'dst', collection: DST, scopes: [`${TRANSFER_SCOPE}[*${dataAccess(DST)}]`] },
+      ],
+    })
+    const s = await spec(client)
     expect(auth.requests).toHaveLength(1)
     const [req] = auth.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('/v2/oauth2/token')
     expect(req?.headers.authorization).toBe(`Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`)
     expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded')
-    expect(Object.fromEntries(new URLSearchParams(req?.body))).toEqual({ grant_type: 'client_credentials', scope: merged })
-    expect(globus.sim.tokens()).toEqual([expect.objectContaining({ clientId: CLIENT_ID, scope: merged })])
+    expect(Object.fromEntries(new URLSearchParams(req?.body))).toEqual({ grant_type: 'client_credentials', scope: TRANSFER_SCOPE })
+    await client.submitTransfer(s)
+    const merged = `${TRANSFER_SCOPE}[*${dataAccess(SRC)} *${dataAccess(DST)}]`
+    expect(Object.fromEntries(new URLSearchParams(auth.requests[1]?.body))).toEqual({ grant_type: 'client_credentials', scope: merged })
+    expect(globus.sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, merged])
+    // reading tasks keeps using the Transfer scope's token
+    await client.listTasks([globus.sim.tasks()[0]!.task_id])
+    expect(auth.requests).toHaveLength(2)
   })
 
   it('surfaces refused client credentials as a 401 invalid_client, asked once', async () => {
@@ -171,7 +180,7 @@ describe('ConsentRequired', () => {
     expect(result.code).toBe('Accepted')
     const consented = `${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`
     expect(sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, consented])
-    expect(tokens.scopeString).toBe(consented)
+    expect(tokens.scopesOf(['src', 'dst']).join(' ')).toBe(consented)
     expect(count('transfer')).toBe(2)
     // the new token is kept for the next submission
     await client.submitTransfer(await spec(client, { destinationCollection: GUARDED }))
@@ -254,6 +263,81 @@ describe('ConsentRequired', () => {
   })
 })
 
+describe('scope sets', () => {
+  it('picks the Transfer token from other_tokens by resource_server when another server\'s token is at the top level', async () => {
+    const globus = await startGlobus(res)
+    const auth = await recordingProxy(res, globus.url)
+    const scopes = ['openid', `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`]
+    const { client } = buildGlobus(res, { url: globus.url, authUrl: auth.url, scopes })
+    const result = await client.submitTransfer(await spec(client))
+    expect(result.code).toBe('Accepted')
+    // the submission's token request answered two tokens, Auth's first
+    expect(globus.sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, 'openid', `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`])
+    expect(globus.sim.core.count('transfer')).toBe(1)
+  })
+
+  it('fails with an error naming the scopes when Auth issued no Transfer token', async () => {
+    const { client, sim } = await setup({ scopes: ['openid'] })
+    const err = await failure(client.submitTransfer(await spec(client)))
+    expect(err.code).toBe('MalformedAnswer')
+    expect(err.message).toContain('transfer.api.globus.org')
+    expect(err.message).toContain('"openid"')
+    expect(sim.core.count('transfer')).toBe(0)
+  })
+
+  it('fails only the submissions that need a data_access scope Auth refuses, naming the facility, and remembers the refusal', async () => {
+    const globus = await startGlobus(res)
+    const perCollection = (c: string) => [`${TRANSFER_SCOPE}[*${dataAccess(c)}]`]
+    const { client, tokens } = buildGlobus(res, {
+      url: globus.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: perCollection(SRC) },
+        { name: 'dst', collection: DST, scopes: perCollection(DST) },
+        { name: 'guest', collection: GUEST, scopes: perCollection(GUEST) },
+      ],
+    })
+    const err = await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(err).toMatchObject({ status: 400, code: 'UNKNOWN_SCOPE_ERROR' })
+    expect(err.message).toContain('facility guest')
+    expect(err.message).toContain(`requested unknown scopes: ['${dataAccess(GUEST)}']`)
+    expect(err.message).not.toContain('facility src')
+    expect(globus.sim.core.count('transfer')).toBe(0)
+    // every other pair keeps working
+    expect((await client.submitTransfer(await spec(client))).code).toBe('Accepted')
+    expect(await tokens.degraded()).toEqual([
+      expect.objectContaining({ name: 'guest', scopes: perCollection(GUEST)[0], message: expect.stringContaining('unknown scopes') }),
+    ])
+    const tokenCalls = globus.sim.core.count('token')
+    // the refused sets are not asked for again at once
+    await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(globus.sim.core.count('token')).toBe(tokenCalls)
+  })
+
+  it('adds ConsentRequired scopes to the facility of the collection they name, and drops them when Auth refuses them', async () => {
+    const globus = await startGlobus(res)
+    const { client, tokens } = buildGlobus(res, {
+      url: globus.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: [TRANSFER_SCOPE] },
+        { name: 'guarded', collection: GUARDED, scopes: [TRANSFER_SCOPE] },
+        { name: 'guest', collection: GUEST, scopes: [TRANSFER_SCOPE] },
+      ],
+    })
+    await client.submitTransfer(await spec(client, { facilities: ['src', 'guarded'], destinationCollection: GUARDED }))
+    expect(tokens.scopesOf(['guarded'])).toEqual([`${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`])
+    expect(tokens.scopesOf(['src'])).toEqual([TRANSFER_SCOPE])
+    // a consent Auth will not grant: Transfer asks for the guest collection's data_access scope
+    globus.sim.core.inject('transfer', {
+      status: 403,
+      body: { code: 'ConsentRequired', message: 'Missing consent', required_scopes: [`${TRANSFER_SCOPE}[*${dataAccess(GUEST)}]`] },
+    })
+    const err = await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(err.code).toBe('UNKNOWN_SCOPE_ERROR')
+    expect(tokens.scopesOf(['guest'])).toEqual([TRANSFER_SCOPE])
+    expect(tokens.scopesOf(['guarded'])).toEqual([`${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`])
+  })
+})
+
 describe('submitTransfer', () => {
   it('posts folder, file and symlink items with label, checksum, sync level and deadline', async () => {
     const { client, sim } = await setup()
@@ -277,6 +361,9 @@ describe('submitTransfer', () => {
       destination_endpoint: DST,
       label: 'SciCat job 7f3a',
       verify_checksum: true,
+      fail_on_quota_errors: true,
+      skip_source_errors: false,
+      store_base_path_info: true,
       sync_level: 3,
       deadline: '2026-02-01T00:00:00+00:00',
       notify_on_succeeded: false,
@@ -299,6 +386,13 @@ describe('submitTransfer', () => {
     const body = sim.submission(none.taskId)
     expect(body).not.toHaveProperty('sync_level')
     expect(body).not.toHaveProperty('deadline')
+  })
+
+  it('sends fail_on_quota_errors and skip_source_errors as configured, and Globus records them on the task', async () => {
+    const { client, sim } = await setup()
+    const r = await client.submitTransfer(await spec(client, { failOnQuotaErrors: false, skipSourceErrors: true }))
+    expect(sim.submission(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true, store_base_path_info: true })
+    expect(sim.task(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true })
   })
 
   it('answers Accepted, then Duplicate with the same task for the same submission id', async () => {
@@ -352,6 +446,49 @@ describe('tasks', () => {
     expect(tasks.get(ids[7] as string)?.label).toBe('job 7')
   })
 
+  it('splits a task_list chunk Globus refuses in halves, reads every task, and keeps the smaller size', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 12 })
+    const transfer = await recordingProxy(res, globus.url)
+    const { client } = buildGlobus(res, { url: transfer.url })
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => (await client.submitTransfer(await spec(client, { label: `job ${i}` }))).taskId)
+    )
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    const sizes = transfer.requests.map((r) => (new URL(r.url, 'http://x').searchParams.get('filter') ?? '').split(',').length)
+    // 50 refused, 25 refused, 13 refused, then chunks of 7 and 6
+    expect(sizes.slice(0, 3)).toEqual([50, 25, 13])
+    expect(sizes.slice(3).every((n) => n <= 7)).toBe(true)
+    expect(client.chunkSize).toBe(7)
+    expect(globus.sim.core.count('task')).toBe(0)
+
+    // the next reading starts with the smaller size: nothing refused
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+    expect((await client.listTasks(ids)).size).toBe(50)
+    // seven chunks of 7; the one id left over is read with GET /task
+    expect(globus.sim.core.count('task_list')).toBe(7)
+    expect(globus.sim.core.count('task')).toBe(1)
+  })
+
+  it('falls back to one GET /task per id when Globus refuses even two ids in a filter', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 1 })
+    const { client } = buildGlobus(res, { url: globus.url })
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await client.submitTransfer(await spec(client))).taskId))
+    globus.sim.core.resetCounts()
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    expect(client.chunkSize).toBe(1)
+    expect(globus.sim.core.count('task')).toBe(5)
+    globus.sim.core.resetCounts()
+    await client.listTasks(ids)
+    expect(globus.sim.core.count('task_list')).toBe(0)
+    expect(globus.sim.core.count('task')).toBe(5)
+  })
+
   it('looks up an id the list left out with GET /task, and leaves it out when Globus does not know it', async () => {
     const { client, count } = await setup()
     const { taskId } = await client.submitTransfer(await spec(client))
@@ -386,6 +523,9 @@ describe('tasks', () => {
     expect(events[0]).toMatchObject({ code: 'CANCELED', is_error: true })
     const all = sim.events(taskId)
     expect(await client.getEvents(taskId, { limit: 1, offset: all.length - 1 })).toEqual(all.slice(-1))
+    // filter=is_error:1 leaves out the others
+    expect(all.some((e) => !e.is_error)).toBe(true)
+    expect(await client.getEvents(taskId, { errorsOnly: true })).toEqual(all.filter((e) => e.is_error).slice(0, 10))
   })
 
   it('cancels only existing tasks', async () => {

@@ -11,6 +11,7 @@ const SRC = 'aa752cea-8222-5bc8-acd9-555b090c0ccb'
 const DST = '313ce13e-b597-5858-ae13-29e46fea26e6'
 const GUARDED = '5b9bd3c4-2a7d-4d6c-9d83-1f5b1b6a0c11'
 const GCS5 = '0c5f8e8e-7d1a-4f0e-9a55-3b7e0f0d9a21'
+const GUEST = '9c3f6a1e-0d4b-4e8a-b7a2-6f1d2c3b4a5e'
 const TRANSFER = 'urn:globus:auth:scope:transfer.api.globus.org:all'
 const BASIC = `Basic ${Buffer.from('sandbox-client:sandbox-secret').toString('base64')}`
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -123,6 +124,45 @@ describe('token endpoint', () => {
     expect(sim.core.count('token')).toBe(1)
   })
 
+  it('answers one token per resource server: the first scope\'s at the top level, the others in other_tokens', async () => {
+    const { sim, call } = await start()
+    const transfer = `${TRANSFER}[*https://auth.globus.org/scopes/${SRC}/data_access]`
+    const res = await call('POST', '/v2/oauth2/token', {
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&scope=${encodeURIComponent(`openid ${transfer}`)}`,
+    })
+    expect(res.status).toBe(200)
+    const shape = { access_token: expect.any(String), expires_in: 172800, token_type: 'Bearer' }
+    expect(res.body).toEqual({
+      ...shape,
+      scope: 'openid',
+      resource_server: 'auth.globus.org',
+      other_tokens: [{ ...shape, scope: transfer, resource_server: 'transfer.api.globus.org' }],
+    })
+    // only the Transfer token is good at the Transfer API
+    const listed = (token: string) => call('GET', '/v0.10/task_list', { headers: { authorization: `Bearer ${token}` } })
+    expect((await listed(res.body.access_token)).status).toBe(401)
+    expect((await listed(res.body.other_tokens[0].access_token)).status).toBe(200)
+    expect(sim.tokens().map((t) => t.scope)).toEqual(['openid', transfer])
+  })
+
+  it('refuses the data_access scope of a collection that has none with Globus Auth\'s error, issuing nothing', async () => {
+    const { sim, call } = await start({ collections: { [GUEST]: { root: await tempDir(), hasDataAccessScope: false } } })
+    const scope = `${TRANSFER}[*https://auth.globus.org/scopes/${SRC}/data_access *https://auth.globus.org/scopes/${GUEST}/data_access]`
+    const res = await call('POST', '/v2/oauth2/token', {
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`,
+    })
+    expect(res.status).toBe(400)
+    const detail = `client_id=sandbox-client requested unknown scopes: ['https://auth.globus.org/scopes/${GUEST}/data_access']`
+    expect(res.body).toEqual({
+      errors: [{ status: '400', id: expect.stringMatching(UUID), code: 'UNKNOWN_SCOPE_ERROR', detail, title: 'Unknown Scope' }],
+      error: 'invalid_scope',
+      error_description: detail,
+    })
+    expect(sim.tokens()).toEqual([])
+  })
+
   it('refuses wrong or missing credentials and other grant types', async () => {
     const { call, sim } = await start()
     const form = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -233,6 +273,24 @@ describe('submission', () => {
     await mkdir(join(src, 'ds'))
     const res = await submit(await getToken(), { label: undefined })
     expect(sim.task(res.body.task_id)).toMatchObject({ deadline: '2026-01-02T00:00:00+00:00', label: null })
+  })
+
+  it('pushes a deadline Globus chose to 72 h after completed work and 24 h ahead while queued, never an explicit one (task_behavior §3)', async () => {
+    const { getToken, submit, sim, src, clock } = await start({ bytesPerSecond: 1, minTaskMs: 0, runningTasksLimit: 1 })
+    await mkdir(join(src, 'ds'))
+    // two files of an hour each at 1 byte/s
+    await writeFile(join(src, 'ds', 'a'), 'a'.repeat(3600))
+    await writeFile(join(src, 'ds', 'b'), 'b'.repeat(3600))
+    const token = await getToken()
+    const running = (await submit(token)).body.task_id as string
+    const queued = (await submit(token)).body.task_id as string
+    const fixed = (await submit(token, { deadline: '2026-01-01T06:00:00+00:00' })).body.task_id as string
+    expect(sim.task(running)?.deadline).toBe('2026-01-02T00:00:00+00:00')
+    clock.advance(3_600_000 + 1000)
+    // the first file is done (seen at the look 1 s later): 72 h after that
+    expect(sim.task(running)?.deadline).toBe('2026-01-04T01:00:01+00:00')
+    expect(sim.task(queued)?.deadline).toBe('2026-01-02T01:00:01+00:00')
+    expect(sim.task(fixed)?.deadline).toBe('2026-01-01T06:00:00+00:00')
   })
 
   const item = {

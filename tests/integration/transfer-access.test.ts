@@ -244,8 +244,9 @@ describe('secrets never reach the log', () => {
     world.scicat.core.inject('createJob', { status: 503 })
     expect((await request(s, 'POST', `/transfer?${ingestorQuery(pid)}`, world.tokens.alice)).statusCode).toBe(502)
     // an expired Globus token: one 401, a new token, a retry
+    const issued = world.globus.tokens().length
     world.globus.revokeTokens()
-    await cyclesUntil(s, () => world.globus.tokens().length === 2, { stepMs: 250, max: 5 })
+    await cyclesUntil(s, () => world.globus.tokens().length > issued, { stepMs: 250, max: 5 })
     expect((await request(s, 'DELETE', `/transfer/${jobId}`, world.tokens.alice)).statusCode).toBe(200)
     expect((await request(s, 'GET', '/ready', undefined)).statusCode).toBe(200)
 
@@ -261,7 +262,7 @@ describe('secrets never reach the log', () => {
     world.globus.tokens().forEach((t, i) => {
       secrets[`globus${i}`] = t.token
     })
-    expect(world.globus.tokens().length).toBe(2)
+    expect(world.globus.tokens().length).toBeGreaterThan(issued)
     const log = proxy.logs.join('')
     // the capture works (the harness logs at debug) and holds every request above, errors included
     expect(proxy.app.log.level).toBe('debug')

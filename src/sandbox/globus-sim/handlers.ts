@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { HttpResponse, http, type RequestHandler } from 'msw'
 import type { SimCore } from '../sim-core.js'
-import { parseBasic, type TokenStore, TRANSFER_SCOPE } from './auth.js'
+import { authError, parseBasic, parseScopes, scopesByResourceServer, type TokenStore, TRANSFER_SCOPE } from './auth.js'
 import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
@@ -66,15 +66,26 @@ function tokenEndpoint (state: SimState) {
       return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
     }
     const scope = form.get('scope')?.trim() || TRANSFER_SCOPE
-    const issued = state.tokens.issue(creds[0], scope)
-    return HttpResponse.json({
-      access_token: issued.token,
-      scope,
-      expires_in: issued.expiresIn,
-      token_type: 'Bearer',
-      resource_server: 'transfer.api.globus.org',
-      other_tokens: [],
+    const unknown = [...parseScopes(scope).values()]
+      .flat()
+      .filter((dep) => {
+        const collection = /^https:\/\/auth\.globus\.org\/scopes\/([^/]+)\/data_access$/.exec(dep)?.[1]
+        return collection !== undefined && state.collections[collection]?.hasDataAccessScope === false
+      })
+    if (unknown.length) return authError(creds[0], unknown)
+    // One token per resource server, as oauth2_client_credentials_tokens.py records it:
+    // access_token, scope, expires_in, token_type, resource_server, other_tokens.
+    const tokens = [...scopesByResourceServer(scope)].map(([server, scopes]) => {
+      const issued = state.tokens.issue(creds[0], scopes.join(' '))
+      return {
+        access_token: issued.token,
+        scope: scopes.join(' '),
+        expires_in: issued.expiresIn,
+        token_type: 'Bearer',
+        resource_server: server,
+      }
     })
+    return HttpResponse.json({ ...tokens[0], other_tokens: tokens.slice(1) })
   }
 }
 
@@ -112,7 +123,14 @@ function eventList (state: SimState): Authed {
     if (record instanceof Response) return record
     const paging = parsePaging(new URL(info.request.url))
     if (typeof paging === 'string') return badRequest(info.request, paging)
-    const events = [...record.events].reverse()
+    // `filter=is_error:1` (errors only) or `is_error:0`, as globus-cli's `task event-list
+    // --filter-errors / --filter-non-errors` sends it (globus_cli/commands/task/event_list.py)
+    const filter = new URL(info.request.url).searchParams.get('filter')
+    const wanted = filter ? /^is_error:([01])$/.exec(filter)?.[1] : undefined
+    if (filter && wanted === undefined) return badRequest(info.request, `Invalid filter '${filter}'`)
+    const events = [...record.events]
+      .reverse()
+      .filter((e) => wanted === undefined || e.isError === (wanted === '1'))
     const page = events.slice(paging.offset, paging.offset + paging.limit)
     return HttpResponse.json({
       DATA_TYPE: 'event_list',
@@ -130,7 +148,11 @@ function cancel (state: SimState): Authed {
     const record = ownTask(state, info, token)
     if (record instanceof Response) return record
     const outcome = state.model.cancel(record.id)
-    // Only `Canceled` is in a recorded response; `TaskComplete` for an ended task is assumed.
+    // 200 `Canceled` as the SDK records it (globus_sdk/testing/data/transfer/cancel_task.py). For a
+    // task that had already ended Globus answers 200 `TaskComplete` with this message: a real
+    // response recorded in a public script using the SDK's cancel_task, which raised no error
+    // (find_string "TaskComplete"; the same script lists `CancelAccepted` for a cancel still in
+    // progress). docs.globus.org/api/transfer/task §6.4 "Cancel task by id" is the operation's page.
     return HttpResponse.json({
       DATA_TYPE: 'result',
       code: outcome === 'canceled' ? 'Canceled' : 'TaskComplete',

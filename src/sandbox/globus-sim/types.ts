@@ -12,6 +12,11 @@ export interface CollectionOptions {
    * helper for that reason).
    */
   symlinkItems?: boolean
+  /**
+   * false: the collection has no data_access scope (a guest collection, a high-assurance or
+   * GCP collection, a GCSv4 endpoint), and Globus Auth refuses a token request naming it.
+   */
+  hasDataAccessScope?: boolean
   /** `*_endpoint_display_name` in task documents (default: the root folder's base name). */
   displayName?: string
 }
@@ -25,6 +30,10 @@ export interface GlobusSimOptions {
   minTaskMs?: number
   runningTasksLimit?: number
   maxPendingTasks?: number
+  /**
+   * Task ids one task_list filter takes (default 50); more are refused with a 400. Globus documents
+   * no such limit: tests set a low one to check that refused chunks are still read.
+   */
   maxFilterIds?: number
 }
 

@@ -1,0 +1,168 @@
+// Submits transfers to Globus: a new one at once when a slot is free, queued ones as slots free up.
+import type { Logger } from 'pino'
+import type { Config } from '../config/resolve.js'
+import type { GlobusClient } from '../globus/client.js'
+import { UpstreamError } from '../http/upstream-error.js'
+import type { Metrics } from '../metrics.js'
+import type { ScicatClient } from '../scicat/client.js'
+import type { CapacityQueue } from './capacity-queue.js'
+import { describe } from './cycle-helpers.js'
+import { holdNote } from './fair-order.js'
+import { failedView, isEnded, type JobView, queuedView, runningView, submittedView, viewOf } from './job-state.js'
+import type { JobWriter } from './job-writer.js'
+import type { TrackedTransfers } from './tracked-transfers.js'
+import { type Transfer, transferSpec } from './transfer.js'
+import { type WriteGate, WritesFenced } from './write-gate.js'
+
+export type SubmitOutcome =
+  | { outcome: 'submitted'; taskId: string }
+  | { outcome: 'queued'; error?: UpstreamError | WritesFenced }
+  | { outcome: 'rejected'; error: unknown }
+
+export interface SubmitterDeps {
+  config: Config
+  globus: GlobusClient
+  scicat: ScicatClient
+  metrics: Metrics
+  log: Logger
+  tracked: TrackedTransfers
+  capacity: CapacityQueue
+  writer: JobWriter
+  canWrite: WriteGate
+}
+
+/** A refusal because the service's Globus identity has too much going on: wait and submit later. */
+function isLoadRefusal (err: UpstreamError): boolean {
+  return err.status === 409 && /too many|limit/i.test(`${err.code} ${err.message}`)
+}
+
+function globusReason (err: unknown): string {
+  return err instanceof UpstreamError ? `${err.code ?? `HTTP ${err.status}`}: ${err.message}` : String(err)
+}
+
+export class Submitter {
+  private readonly submissions = new Map<string, Promise<SubmitOutcome>>()
+
+  constructor (private readonly deps: SubmitterDeps) {}
+
+  /**
+   * Takes a transfer whose job was just created: submits it now when a Globus slot is free, no
+   * limit holds it and nobody is waiting, else queues it (PATCH "queued"). Resolves once the job
+   * shows the outcome.
+   */
+  async startTransfer (t: Transfer): Promise<SubmitOutcome> {
+    const { tracked, capacity, writer } = this.deps
+    tracked.add(t)
+    if (capacity.admitsNow(t)) {
+      const result = await this.submit(t)
+      if (result.outcome !== 'queued') return result
+    } else {
+      capacity.enqueue(t.jobId)
+    }
+    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view))
+    return { outcome: 'queued' }
+  }
+
+  /** The submission of this job under way, if any (a cancel waits for it). */
+  running (jobId: string): Promise<SubmitOutcome> | undefined {
+    return this.submissions.get(jobId)
+  }
+
+  /** Submits queued transfers, in the capacity queue's order, while Globus slots are free. */
+  async fillSlots (stopping: () => boolean): Promise<void> {
+    const { capacity } = this.deps
+    capacity.beginFill()
+    while (!stopping() && capacity.hasFreeSlot()) {
+      const t = capacity.takeNext()
+      if (!t) return
+      const result = await this.submit(t)
+      if (result.outcome === 'queued') return // Globus is busy or unreachable: try next cycle
+    }
+  }
+
+  /**
+   * Keeps every queued job's "N ahead" message current: its place in the fair order, and the
+   * limit that holds it, if any. A job whose rounded message did not change costs no PATCH.
+   */
+  async refreshQueued (): Promise<void> {
+    const { tracked, capacity, writer } = this.deps
+    const order = capacity.order()
+    await Promise.all(
+      order.jobs.map((q, i) => {
+        const t = tracked.get(q.id)
+        const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
+        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))) : undefined
+      })
+    )
+  }
+
+  private submit (t: Transfer): Promise<SubmitOutcome> {
+    const running = this.submitNow(t).finally(() => this.submissions.delete(t.jobId))
+    this.submissions.set(t.jobId, running)
+    return running
+  }
+
+  private async submitNow (t: Transfer): Promise<SubmitOutcome> {
+    const { config, globus, metrics, log, tracked, capacity, writer, canWrite } = this.deps
+    if (!canWrite()) return this.postpone(t, new WritesFenced('Globus submission'))
+    t.state = 'submitting'
+    capacity.occupy(t.jobId)
+    let submitted: { code: string; taskId: string }
+    try {
+      submitted = await globus.submitTransfer(transferSpec(t, config))
+    } catch (err) {
+      capacity.release(t.jobId)
+      if (err instanceof UpstreamError && (err.transient || isLoadRefusal(err))) return this.postpone(t, err)
+      log.warn({ jobId: t.jobId, err: describe(err) }, 'Globus refused the transfer')
+      await tracked.close(t, failedView(t.view, globusReason(err)))
+      return { outcome: 'rejected', error: err }
+    }
+    const { taskId } = submitted
+    if (submitted.code === 'Duplicate') return await this.resumeDuplicate(t, taskId)
+    t.state = 'active'
+    metrics.transfersSubmitted.inc()
+    await writer.update(t, submittedView(t.view, taskId))
+    return { outcome: 'submitted', taskId }
+  }
+
+  /**
+   * Globus ran this submission id before (another instance, or an attempt whose answer was lost):
+   * not a fresh start. The job keeps what it shows now in SciCat, the task is read first, and
+   * only a step forward is written: nothing over a job that has ended or already shows the task.
+   */
+  private async resumeDuplicate (t: Transfer, taskId: string): Promise<SubmitOutcome> {
+    const { scicat, globus, log, tracked, capacity, writer } = this.deps
+    let shown: JobView
+    try {
+      shown = viewOf(await scicat.getJob(t.jobId), t.params.globusSubmissionId)
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err
+      capacity.release(t.jobId)
+      if (!err.notFound) return this.postpone(t, err) // the next attempt answers Duplicate again
+      tracked.forget(t)
+      return { outcome: 'submitted', taskId }
+    }
+    t.view = shown
+    t.want = undefined
+    if (isEnded(shown)) {
+      log.info({ jobId: t.jobId, taskId, status: shown.jobResultObject.status }, 'Globus answered Duplicate for a job that has ended; left as it is')
+      tracked.forget(t)
+      return { outcome: 'submitted', taskId }
+    }
+    t.state = 'active'
+    if (shown.jobResultObject.globusTaskId === taskId) return { outcome: 'submitted', taskId } // polling goes on from here
+    const task = await globus.getTask(taskId).catch(() => undefined)
+    const base: JobView = { ...shown, jobResultObject: { ...shown.jobResultObject, globusTaskId: taskId } }
+    const running = task && (task.status === 'ACTIVE' || task.status === 'INACTIVE')
+    await writer.update(t, running ? runningView(base, task) : submittedView(base, taskId))
+    return { outcome: 'submitted', taskId }
+  }
+
+  /** Back to the front of the queue: the stored submission id makes the later submission exactly-once. */
+  private postpone (t: Transfer, err: UpstreamError | WritesFenced): SubmitOutcome {
+    t.state = 'queued'
+    this.deps.capacity.requeue(t.jobId)
+    this.deps.log.warn({ jobId: t.jobId, err: describe(err) }, 'Globus submission postponed')
+    return { outcome: 'queued', error: err }
+  }
+}
