@@ -10,6 +10,7 @@ export const fairShares = ['user', 'group', 'none'] as const
 
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
+const siteCode = { type: 'string', minLength: 1 } as const
 
 /**
  * Upper bounds of the keys that a large value breaks instead of just stretching:
@@ -112,6 +113,18 @@ export const configSchema = {
         jobType: { type: 'string' },
         archiveJobType: { type: 'string' },
         identityCacheSeconds: positiveNumber,
+        statusCodes: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            queued: siteCode,
+            submitted: siteCode,
+            transferring: siteCode,
+            finished: siteCode,
+            failed: siteCode,
+            cancelled: siteCode,
+          },
+        },
       },
     },
     ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },

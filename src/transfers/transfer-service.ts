@@ -190,7 +190,7 @@ export class TransferService {
       owner,
       createdAt: job.createdAt,
       state: 'queued',
-      view: withBytesTotal(viewOf(job, submissionId), dataset.size),
+      view: withBytesTotal(viewOf(job, submissionId, this.config.scicat.statusCodes), dataset.size),
     }
     const started = this.deps.tracker.startTransfer(t)
     this.deps.tracker.creating.delete(submissionId)

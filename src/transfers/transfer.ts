@@ -5,7 +5,7 @@ import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js
 import type { Job } from '../scicat/client.js'
 import { planFileList, type SymlinkMode } from './file-plan.js'
 import { readFileList, type StoredFileList, storeFileList } from './file-list-store.js'
-import { type JobView, viewOf } from './job-state.js'
+import { type JobView, type SiteStatusCodes, viewOf } from './job-state.js'
 import { joinPath, pathVars } from './paths.js'
 
 export interface FileToTransfer {
@@ -126,10 +126,10 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
 }
 
 /** A transfer job found in SciCat, as this process tracks it from now on (after a restart, say). */
-export function adoptedTransfer (job: Job): { transfer?: Transfer; problem?: string } {
+export function adoptedTransfer (job: Job, codes?: SiteStatusCodes): { transfer?: Transfer; problem?: string } {
   const { params, problem } = paramsOf(job)
   if (!params) return { problem: problem! }
-  const view = viewOf(job, params.globusSubmissionId)
+  const view = viewOf(job, params.globusSubmissionId, codes)
   return {
     transfer: {
       jobId: job.id,
