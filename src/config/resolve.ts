@@ -1,6 +1,8 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
 import type { ErrorStatusMode } from '../error-statuses.js'
+import type { SymlinkMode } from '../transfers/file-plan.js'
+import { type SiteStatusCodes, statusCodes } from '../transfers/job-state.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { type HaConfig, resolveLease } from './ha.js'
@@ -53,6 +55,7 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    symlinks: 'skip' as SymlinkMode,
     fairShare: 'user' as FairShare,
     failOnQuotaErrors: true,
     skipSourceErrors: false,
@@ -62,6 +65,7 @@ export const defaults = {
     jobType: 'globus_transfer_job',
     archiveJobType: 'archive',
     identityCacheSeconds: 30,
+    statusCodes: Object.fromEntries(statusCodes.map((c) => [c, c])) as SiteStatusCodes,
   },
   server: {
     bodyLimitMb: 64,
@@ -209,6 +213,23 @@ function corsOriginProblems (origins: string[], problems: Problem[]): void {
   })
 }
 
+/** scicat.statusCodes over the defaults (each state's own name); two states may not share a code. */
+function siteStatusCodes (given: Partial<Record<string, string>> | undefined, problems: Problem[]): SiteStatusCodes {
+  const codes = { ...defaults.scicat.statusCodes }
+  for (const state of statusCodes) {
+    const code = given?.[state]
+    if (typeof code === 'string' && code !== '') codes[state] = code
+  }
+  const seen = new Map<string, string>()
+  for (const state of statusCodes) {
+    const other = seen.get(codes[state])
+    if (other) {
+      problems.push({ path: 'scicat.statusCodes', message: `${other} and ${state} are both "${codes[state]}": each state needs its own code` })
+    } else seen.set(codes[state], state)
+  }
+  return codes
+}
+
 /**
  * Resolves an already schema-checked file. Template problems are appended to `problems`;
  * the returned config is only meaningful when no problem was reported.
@@ -326,6 +347,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      symlinks: pick(globus.symlinks, defaults.globus.symlinks),
       fairShare: pick(globus.fairShare, defaults.globus.fairShare),
       ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
       failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
@@ -336,6 +358,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
       archiveJobType: pick(scicat.archiveJobType, defaults.scicat.archiveJobType),
       identityCacheSeconds: scicat.identityCacheSeconds ?? defaults.scicat.identityCacheSeconds,
+      statusCodes: siteStatusCodes(scicat.statusCodes, problems),
     },
     server: {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),

@@ -1,6 +1,7 @@
 // JSON schema of the config file; the TypeScript type of a loaded file is derived from it.
 import type { FromSchema } from 'json-schema-to-ts'
 import { errorStatusModes } from '../error-statuses.js'
+import { symlinkModes } from '../transfers/file-plan.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
@@ -9,6 +10,7 @@ export const fairShares = ['user', 'group', 'none'] as const
 
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
+const siteCode = { type: 'string', minLength: 1 } as const
 
 /**
  * Upper bounds of the keys that a large value breaks instead of just stretching:
@@ -96,6 +98,7 @@ export const configSchema = {
         syncLevel: { type: 'string', enum: syncLevels },
         deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
+        symlinks: { type: 'string', enum: symlinkModes },
         fairShare: { type: 'string', enum: fairShares },
         maxActiveTasksPerUser: positiveInteger,
         failOnQuotaErrors: { type: 'boolean' },
@@ -110,6 +113,18 @@ export const configSchema = {
         jobType: { type: 'string' },
         archiveJobType: { type: 'string' },
         identityCacheSeconds: positiveNumber,
+        statusCodes: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            queued: siteCode,
+            submitted: siteCode,
+            transferring: siteCode,
+            finished: siteCode,
+            failed: siteCode,
+            cancelled: siteCode,
+          },
+        },
       },
     },
     ha: { type: 'object', additionalProperties: false, properties: { lease: leaseSchema } },

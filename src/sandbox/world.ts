@@ -35,6 +35,8 @@ export interface WorldOptions {
   scicat?: Partial<ScicatSimOptions>
   /** Extra YAML appended to the config (task:, globus:, scicat: sections). */
   configExtra?: string
+  /** Both collections accept transfer_symlink_item (default false: they behave as Globus Connect Server v5). */
+  symlinkItems?: boolean
   /** Number of seeded datasets (default 3). */
   datasets?: number
   port?: { globus?: number; scicat?: number }
@@ -69,8 +71,8 @@ export async function startWorld (options: WorldOptions = {}): Promise<World> {
   const globus = new GlobusSimulator({
     clients: { [sandboxCredentials.globus.clientId]: sandboxCredentials.globus.clientSecret },
     collections: {
-      [sandboxCollections.source]: { root: sourceRoot },
-      [sandboxCollections.destination]: { root: destinationRoot },
+      [sandboxCollections.source]: { root: sourceRoot, symlinkItems: options.symlinkItems ?? false },
+      [sandboxCollections.destination]: { root: destinationRoot, symlinkItems: options.symlinkItems ?? false },
     },
     bytesPerSecond: 2_000_000,
     minTaskMs: 1000,

@@ -16,6 +16,22 @@ export interface Dataset {
   [key: string]: unknown
 }
 
+/** One entry of an original datablock's dataFileList (SciCat `DataFile`). */
+export interface DataFile {
+  path: string
+  size?: number
+  time?: string
+  /** The file mode as scicat-cli writes it (Go's FileMode.String: "drwxr-xr-x" for a directory). */
+  perm?: string
+  [key: string]: unknown
+}
+
+export interface OrigDatablock {
+  datasetId?: string
+  dataFileList?: DataFile[]
+  [key: string]: unknown
+}
+
 export interface Job {
   id: string
   type: string
@@ -95,6 +111,33 @@ export class ScicatClient {
       },
       [404]
     )
+  }
+
+  /**
+   * The dataset's original datablocks, read with the user's token, `pageSize` at a time
+   * (`GET /api/v4/origdatablocks?filter=`: SciCat's v4 list skips, then limits; without a limit
+   * it answers 10), at most `maxPages` pages.
+   */
+  async findOrigDatablocks (pid: string, userToken: string, pageSize = 10, maxPages = 100): Promise<OrigDatablock[]> {
+    const blocks: OrigDatablock[] = []
+    for (let page = 0; page < maxPages; page++) {
+      const filter = { where: { datasetId: pid }, limits: { limit: pageSize, skip: page * pageSize, sort: { _id: 'asc' } } }
+      const answer = await this.body<unknown>(
+        {
+          operation: 'findOrigDatablocks',
+          method: 'GET',
+          path: '/api/v4/origdatablocks',
+          query: { filter: JSON.stringify(filter) },
+          headers: bearer(userToken),
+          retry: true,
+        },
+        []
+      )
+      if (!Array.isArray(answer)) throw new Error('SciCat answered the datablock list with no list')
+      blocks.push(...(answer as OrigDatablock[]))
+      if (answer.length < pageSize) return blocks
+    }
+    throw new Error(`the dataset has more than ${maxPages * pageSize} original datablocks`)
   }
 
   /** Not retried: a lost answer is resolved by looking the job up (DESIGN §5). */

@@ -65,7 +65,7 @@ export class Discovery {
     for (const job of jobs) {
       if (tracked.has(job.id) || this.skipped.has(job.id) || isCancelling(job.id) || watch.ended.has(job.id)) continue
       if (!adopts(job)) continue
-      const { transfer: t, problem } = adoptedTransfer(job)
+      const { transfer: t, problem } = adoptedTransfer(job, config.scicat.statusCodes)
       if (!t) {
         this.skipped.add(job.id)
         log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')

@@ -3,8 +3,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/resolve.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { ScicatClient } from '../scicat/client.js'
+import { leftOutNote } from './file-plan.js'
 import { finishedView, type JobView } from './job-state.js'
-import type { Transfer } from './transfer.js'
+import { filePlanOf, type Transfer } from './transfer.js'
 
 /** Cycles in which a failing post-success step is tried before the job ends with the problem in `error`. */
 export const maxFinishAttempts = 10
@@ -19,6 +20,8 @@ export class Finisher {
   /** The final view, or undefined when a step failed and should be tried again next cycle. */
   async finish (t: Transfer): Promise<JobView | undefined> {
     const result = { ...t.view.jobResultObject }
+    const plan = filePlanOf(t.params, this.config)
+    const leftOut = plan ? leftOutNote(plan) : ''
     try {
       await this.scicat.markArchivable(t.params.pid)
       if (t.params.autoArchive && !result.archiveJobId) result.archiveJobId = await this.archiveJob(t)
@@ -30,9 +33,9 @@ export class Finisher {
         if (result.archiveJobId) t.view = { ...t.view, jobResultObject: result }
         return undefined
       }
-      return finishedView({ ...t.view, jobResultObject: result }, t.finalTask, `post-transfer step failed: ${problem}`)
+      return finishedView({ ...t.view, jobResultObject: result }, t.finalTask, { leftOut, problem: `post-transfer step failed: ${problem}` })
     }
-    return finishedView({ ...t.view, jobResultObject: result }, t.finalTask)
+    return finishedView({ ...t.view, jobResultObject: result }, t.finalTask, { leftOut })
   }
 
   /** Exactly once: an archive job made for this transfer before a crash is found and reused. */

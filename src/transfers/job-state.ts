@@ -4,7 +4,10 @@ import type { Job } from '../scicat/client.js'
 
 export const transferStatuses = ['transferring', 'finished', 'failed', 'cancelled'] as const
 export type TransferStatus = (typeof transferStatuses)[number]
-export type StatusCode = 'queued' | 'submitted' | TransferStatus
+export const statusCodes = ['queued', 'submitted', ...transferStatuses] as const
+export type StatusCode = (typeof statusCodes)[number]
+/** scicat.statusCodes: the statusCode a site's job configuration expects for each state (jobResultObject.status never changes). */
+export type SiteStatusCodes = Record<StatusCode, string>
 export const endedStatuses: readonly TransferStatus[] = ['finished', 'failed', 'cancelled']
 
 /** The keys the Ingestor reads are the first six; the rest are extras for operators. */
@@ -144,7 +147,9 @@ export function withLastError (view: JobView, lastError: string | undefined): Jo
   }
 }
 
-export function finishedView (prev: JobView, task: GlobusTask | undefined, problem?: string): JobView {
+/** `leftOut`: what the fileList did not send as items ("; 1 symlink not copied"); `problem`: a post-success step that failed. */
+export function finishedView (prev: JobView, task: GlobusTask | undefined, note: { leftOut?: string; problem?: string } = {}): JobView {
+  const { leftOut = '', problem } = note
   const result: ResultObject = {
     ...(task ? counts(prev.jobResultObject, task) : prev.jobResultObject),
     status: 'finished',
@@ -154,10 +159,10 @@ export function finishedView (prev: JobView, task: GlobusTask | undefined, probl
   delete result.lastError
   if (task?.completion_time) result.completionTime = task.completion_time
   const archive = result.archiveJobId ? `; archive job ${result.archiveJobId}` : ''
-  const note = problem ? `; ${problem}` : ''
+  const trouble = problem ? `; ${problem}` : ''
   return {
     statusCode: 'finished',
-    statusMessage: `finished: ${result.filesTransferred} files, ${formatBytes(result.bytesTransferred)}${archive}${note}`,
+    statusMessage: `finished: ${result.filesTransferred} files, ${formatBytes(result.bytesTransferred)}${leftOut}${archive}${trouble}`,
     jobResultObject: result,
   }
 }
@@ -217,12 +222,13 @@ function sameJson (v: unknown, w: unknown): boolean {
 }
 
 /** The view stored in a SciCat job (as we wrote it, or defaults for a job we never updated). */
-export function viewOf (job: Job, submissionId: string): JobView {
+export function viewOf (job: Job, submissionId: string, codes?: SiteStatusCodes): JobView {
   const r = (job.jobResultObject ?? {}) as Partial<ResultObject>
   const status = transferStatuses.includes(r.status as TransferStatus) ? (r.status as TransferStatus) : 'transferring'
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
   return {
-    statusCode: job.statusCode as StatusCode,
+    // the site's name read back as the state it stands for (scicat.statusCodes)
+    statusCode: ((codes && statusCodes.find((c) => codes[c] === job.statusCode)) ?? job.statusCode) as StatusCode,
     statusMessage: job.statusMessage,
     jobResultObject: {
       ...r,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
-import { type JobView, sameView } from './job-state.js'
+import { type JobView, sameView, type SiteStatusCodes } from './job-state.js'
 import type { Transfer } from './transfer.js'
 import { alwaysWrite, type WriteGate, WritesFenced } from './write-gate.js'
 
@@ -16,7 +16,9 @@ export class JobWriter {
     private readonly scicat: ScicatClient,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly canWrite: WriteGate = alwaysWrite
+    private readonly canWrite: WriteGate = alwaysWrite,
+    /** scicat.statusCodes: the statusCode written for each state. */
+    private readonly codes?: SiteStatusCodes
   ) {}
 
   /**
@@ -61,7 +63,7 @@ export class JobWriter {
     if (!this.canWrite()) throw new WritesFenced(`update of job ${target.jobId}`)
     try {
       await this.scicat.updateJob(target.jobId, {
-        statusCode: view.statusCode,
+        statusCode: this.codes?.[view.statusCode] ?? view.statusCode,
         statusMessage: view.statusMessage,
         jobResultObject: { ...view.jobResultObject },
       })

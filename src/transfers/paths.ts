@@ -92,6 +92,8 @@ export function fileListProblems (path: string): string[] {
   else if (/[\u0001-\u001f\u007f]/.test(path)) problems.push('contains a control character')
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(path)) problems.push('is not valid Unicode')
   if (path.length > maxPathLength) problems.push(`is longer than ${maxPathLength} characters`)
+  // Globus paths use '/': a backslash would be part of a name, never a separator
+  if (path.includes('\\')) problems.push("contains '\\' (use '/' between folders)")
   if (path.startsWith('/')) problems.push('must be relative')
   const segments = path.split('/')
   if (segments.includes('..')) problems.push("must not contain '..'")

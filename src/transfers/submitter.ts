@@ -170,7 +170,7 @@ export class Submitter {
     const { scicat, globus, log, tracked, capacity, writer } = this.deps
     let shown: JobView
     try {
-      shown = viewOf(await scicat.getJob(t.jobId), t.params.globusSubmissionId)
+      shown = viewOf(await scicat.getJob(t.jobId), t.params.globusSubmissionId, this.deps.config.scicat.statusCodes)
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err
       capacity.release(t.jobId)

@@ -54,7 +54,7 @@ export class Tracker {
     const log = (this.log = deps.logger.child({ component: 'tracker' }))
     const canWrite = (this.canWrite = deps.canWrite ?? alwaysWrite)
     const { config, globus, scicat, metrics } = deps
-    const writer = new JobWriter(scicat, metrics, log, canWrite)
+    const writer = new JobWriter(scicat, metrics, log, canWrite, config.scicat.statusCodes)
     const capacity = (this.capacity = new CapacityQueue(config, (id) => this.tracked.get(id), metrics))
     const tracked = (this.tracked = new TrackedTransfers(capacity, writer, metrics))
     const submitter = (this.submitter = new Submitter({ config, globus, scicat, metrics, log, tracked, capacity, writer, canWrite, now }))

@@ -8,8 +8,10 @@ import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { assertOwnJob, isOwnJob } from './deployment.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
+import { checkPlan, planFileList } from './file-plan.js'
 import { type StoredFileList, storeFileList } from './file-list-store.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
+import { emptyDirectories } from './recorded-directories.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
@@ -110,7 +112,10 @@ export class TransferService {
       collectionRootPath: req.collectionRootPath,
       username: user.username,
     })
-    if (req.fileList) checkFileList(req.fileList)
+    if (req.fileList) {
+      checkFileList(req.fileList)
+      checkPlan(planFileList(req.fileList, this.config.globus.symlinks), this.config.globus.symlinks)
+    }
     const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
     const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
     // how the list goes into the job, and whether it fits there, before anything is created
@@ -118,7 +123,10 @@ export class TransferService {
     this.admit()
     this.inflight++
     try {
-      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath }, stored)
+      const empty = req.fileList
+        ? await emptyDirectories(this.deps.scicat, req.scicatPid, user.token, req.fileList, this.deps.logger)
+        : []
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath, emptyDirectories: empty }, stored)
     } finally {
       this.inflight--
     }
@@ -128,7 +136,7 @@ export class TransferService {
     user: User,
     dataset: Dataset,
     req: TransferRequest,
-    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string },
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string; emptyDirectories: string[] },
     stored: StoredFileList | undefined
   ): Promise<string> {
     let submissionId: string
@@ -147,7 +155,13 @@ export class TransferService {
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
       // the schema admits path and isSymlink only: the entries are kept as parsed (no copy of a large list)
-      ...(req.fileList ? { fileList: req.fileList } : {}),
+      ...(req.fileList
+        ? {
+            fileList: req.fileList,
+            symlinks: g.symlinks,
+            ...(where.emptyDirectories.length ? { emptyDirectories: where.emptyDirectories } : {}),
+          }
+        : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
       globusClientId: this.deps.globus.clientId,
@@ -176,7 +190,7 @@ export class TransferService {
       owner,
       createdAt: job.createdAt,
       state: 'queued',
-      view: withBytesTotal(viewOf(job, submissionId), dataset.size),
+      view: withBytesTotal(viewOf(job, submissionId, this.config.scicat.statusCodes), dataset.size),
     }
     const started = this.deps.tracker.startTransfer(t)
     this.deps.tracker.creating.delete(submissionId)

@@ -3,8 +3,9 @@ import type { Config } from '../config/resolve.js'
 import type { SyncLevel } from '../config/schema.js'
 import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js'
 import type { Job } from '../scicat/client.js'
+import { planFileList, type SymlinkMode } from './file-plan.js'
 import { readFileList, type StoredFileList, storeFileList } from './file-list-store.js'
-import { type JobView, viewOf } from './job-state.js'
+import { type JobView, type SiteStatusCodes, viewOf } from './job-state.js'
 import { joinPath, pathVars } from './paths.js'
 
 export interface FileToTransfer {
@@ -22,6 +23,10 @@ export interface TransferParams {
   sourcePath: string
   destinationPath: string
   fileList?: FileToTransfer[]
+  /** globus.symlinks when the transfer was accepted, so a re-submission sends the same items. */
+  symlinks?: SymlinkMode
+  /** fileList entries the dataset's datablocks record as directories with nothing listed under them. */
+  emptyDirectories?: string[]
   autoArchive: boolean
   globusSubmissionId: string
   /** The Globus client id of the deployment that owns the transfer; absent on jobs created before it was recorded. */
@@ -83,6 +88,7 @@ export function toJobParams (
 }
 
 const str = (v: unknown): v is string => typeof v === 'string'
+const isSymlinkMode = (v: unknown): v is SymlinkMode => v === 'skip' || v === 'follow' || v === 'item'
 
 /** Reads the jobParams this service wrote; undefined (with the reason) for anything else. */
 export function paramsOf (job: Job): { params?: TransferParams; problem?: string } {
@@ -112,6 +118,8 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       sourcePath: j.sourcePath as string,
       destinationPath: j.destinationPath as string,
       ...(fileList ? { fileList } : {}),
+      ...(isSymlinkMode(j.symlinks) ? { symlinks: j.symlinks } : {}),
+      ...(Array.isArray(j.emptyDirectories) ? { emptyDirectories: j.emptyDirectories.filter(str) } : {}),
       autoArchive: j.autoArchive !== false,
       globusSubmissionId: j.globusSubmissionId as string,
       ...(str(j.globusClientId) ? { globusClientId: j.globusClientId } : {}),
@@ -125,10 +133,10 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
 }
 
 /** A transfer job found in SciCat, as this process tracks it from now on (after a restart, say). */
-export function adoptedTransfer (job: Job): { transfer?: Transfer; problem?: string } {
+export function adoptedTransfer (job: Job, codes?: SiteStatusCodes): { transfer?: Transfer; problem?: string } {
   const { params, problem } = paramsOf(job)
   if (!params) return { problem: problem! }
-  const view = viewOf(job, params.globusSubmissionId)
+  const view = viewOf(job, params.globusSubmissionId, codes)
   return {
     transfer: {
       jobId: job.id,
@@ -145,13 +153,20 @@ export function adoptedTransfer (job: Job): { transfer?: Transfer; problem?: str
   }
 }
 
-/** No fileList: the whole folder, recursively; else one item per file under the two folders. */
-export function transferItems (p: TransferParams): TransferItem[] {
-  if (!p.fileList) return [{ sourcePath: p.sourcePath, destinationPath: p.destinationPath, recursive: true }]
-  return p.fileList.map((f) => ({
-    sourcePath: joinPath(p.sourcePath, f.path),
-    destinationPath: joinPath(p.destinationPath, f.path),
-    ...(f.isSymlink ? { symlink: true } : {}),
+/** The plan of a fileList transfer (undefined without a fileList), as it was when the transfer was accepted. */
+export function filePlanOf (p: TransferParams, config: Config) {
+  return p.fileList ? planFileList(p.fileList, p.symlinks ?? config.globus.symlinks, p.emptyDirectories) : undefined
+}
+
+/** No fileList: the whole folder, recursively; else the fileList's plan under the two folders. */
+export function transferItems (p: TransferParams, config: Config): TransferItem[] {
+  const plan = filePlanOf(p, config)
+  if (!plan) return [{ sourcePath: p.sourcePath, destinationPath: p.destinationPath, recursive: true }]
+  return plan.items.map((item) => ({
+    sourcePath: joinPath(p.sourcePath, item.path),
+    destinationPath: joinPath(p.destinationPath, item.path),
+    ...(item.recursive ? { recursive: true } : {}),
+    ...(item.symlink ? { symlink: true } : {}),
   }))
 }
 
@@ -188,7 +203,7 @@ export function transferSpec (t: Transfer, config: Config, now = Date.now()): Tr
     sourceCollection: p.sourceCollection,
     destinationCollection: p.destinationCollection,
     label: cleanLabel(label),
-    items: transferItems(p),
+    items: transferItems(p, config),
     verifyChecksum: p.verifyChecksum,
     syncLevel: p.syncLevel,
     ...(g.deadlineHours ? { deadline: new Date(now + g.deadlineHours * 3600_000).toISOString() } : {}),

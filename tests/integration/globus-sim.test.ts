@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/sandbox/sim-core.js'
 const SRC = 'aa752cea-8222-5bc8-acd9-555b090c0ccb'
 const DST = '313ce13e-b597-5858-ae13-29e46fea26e6'
 const GUARDED = '5b9bd3c4-2a7d-4d6c-9d83-1f5b1b6a0c11'
+const GCS5 = '0c5f8e8e-7d1a-4f0e-9a55-3b7e0f0d9a21'
 const GUEST = '9c3f6a1e-0d4b-4e8a-b7a2-6f1d2c3b4a5e'
 const TRANSFER = 'urn:globus:auth:scope:transfer.api.globus.org:all'
 const BASIC = `Basic ${Buffer.from('sandbox-client:sandbox-secret').toString('base64')}`
@@ -33,7 +34,7 @@ async function tempDir (): Promise<string> {
   return dir
 }
 
-/** A listening simulator with SRC, DST (and GUARDED, which needs consent) on temp folders. */
+/** A listening simulator with SRC, DST (both take symlink items), GUARDED (needs consent) and GCS5 (no symlink items) on temp folders. */
 async function start (options: GlobusSimOptions = {}) {
   const clock = new ManualClock()
   const src = await tempDir()
@@ -41,9 +42,10 @@ async function start (options: GlobusSimOptions = {}) {
   const sim = new GlobusSimulator({
     clock,
     collections: {
-      [SRC]: { root: src },
-      [DST]: { root: dst },
+      [SRC]: { root: src, symlinkItems: true },
+      [DST]: { root: dst, symlinkItems: true },
       [GUARDED]: { root: dst, requireDataAccessConsent: true },
+      [GCS5]: { root: dst },
     },
     ...options,
   })
@@ -416,6 +418,37 @@ async function dataset (src: string): Promise<void> {
   await writeFile(join(src, 'ds', 'sub', 'deeper', 'c.txt'), 'c'.repeat(600))
   await symlink('sub/b.bin', join(src, 'ds', 'link'))
 }
+
+describe('items Globus cannot copy as sent', () => {
+  it('refuses transfer_symlink_item when a collection does not support symlink items (GCSv5)', async () => {
+    const { getToken, submit, src } = await start()
+    await dataset(src)
+    const token = await getToken()
+    const res = await submit(token, {
+      destination_endpoint: GCS5,
+      DATA: [
+        { DATA_TYPE: 'transfer_item', source_path: '/ds/a.txt', destination_path: '/out/a.txt' },
+        { DATA_TYPE: 'transfer_symlink_item', source_path: '/ds/link', destination_path: '/out/link' },
+      ],
+    })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'ClientError.BadRequest', message: expect.stringContaining(`DATA[1]: transfer_symlink_item is not supported by collection '${GCS5}'`) })
+  })
+
+  it('a non-recursive item naming a directory: the task cannot copy it and shows FILE_NOT_FOUND', async () => {
+    const { getToken, submit, call, clock, src } = await start({ bytesPerSecond: 100 })
+    await dataset(src)
+    const token = await getToken()
+    const res = await submit(token, {
+      DATA: [{ DATA_TYPE: 'transfer_item', source_path: '/ds/sub', destination_path: '/out/sub' }],
+    })
+    expect(res.status).toBe(202)
+    clock.advance(2000)
+    const task = (await call('GET', `/v0.10/task/${res.body.task_id as string}`, { token })).body
+    expect(task).toMatchObject({ status: 'ACTIVE', nice_status: 'FILE_NOT_FOUND', files_transferred: 0 })
+    expect(task.nice_status_details).toContain('Is a directory (item not recursive): /ds/sub')
+  })
+})
 
 describe('task progress', () => {
   it('copies a folder tree and a symlink item at the configured speed, then succeeds', async () => {

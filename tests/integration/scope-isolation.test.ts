@@ -30,6 +30,8 @@ ${sandboxFacilities}  - name: GUEST
     direction: DST
     accessValue: CSCS
     destinationPath: "/guest/{{ .PidShort }}"
+server:
+  errorStatuses: http
 `,
     {
       dir,

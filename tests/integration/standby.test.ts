@@ -24,7 +24,8 @@ class FixedRole implements RoleSource {
 }
 
 async function start (role?: RoleSource): Promise<{ w: World; s: Service }> {
-  const w = await startWorld()
+  // the precise statuses: under the default server.errorStatuses a DELETE's 503 is answered 500
+  const w = await startWorld({ configExtra: 'server:\n  errorStatuses: http\n' })
   world = w
   const s = await buildService(w.config, w.credentials, { logger: createLogger('silent'), ...(role ? { role } : {}) })
   service = s

@@ -100,6 +100,7 @@ describe('config loader', () => {
       jobType: 'globus_transfer_job',
       archiveJobType: 'archive',
       identityCacheSeconds: 30,
+      statusCodes: { queued: 'queued', submitted: 'submitted', transferring: 'transferring', finished: 'finished', failed: 'failed', cancelled: 'cancelled' },
     })
   })
 
@@ -217,6 +218,30 @@ server: {bodyLimitMb: 0.001}
     expect(config.globus.deadlineHours).toBe(87600)
     expect(config.server.bodyLimitMb).toBe(0.001)
     expect(parseConfig(`${base}server: {bodyLimitMb: 0}\n`).server.bodyLimitMb).toBe(64)
+  })
+
+  it('scicat.statusCodes: each state its own name by default, renamed per state, two states on one code refused', () => {
+    const base = 'scicatUrl: http://x\nfacilities: [{name: a, collection: b}]\n'
+    expect(parseConfig(base).scicat.statusCodes).toEqual({
+      queued: 'queued',
+      submitted: 'submitted',
+      transferring: 'transferring',
+      finished: 'finished',
+      failed: 'failed',
+      cancelled: 'cancelled',
+    })
+    expect(parseConfig(`${base}scicat: {statusCodes: {finished: finishedSuccessful, failed: finishedUnsuccessful}}\n`).scicat.statusCodes).toMatchObject({
+      finished: 'finishedSuccessful',
+      failed: 'finishedUnsuccessful',
+      queued: 'queued',
+    })
+    expect(problemsOf(`${base}scicat: {statusCodes: {finished: done, failed: done}}\n`)).toEqual([
+      'scicat.statusCodes: finished and failed are both "done": each state needs its own code',
+    ])
+    expect(problemsOf(`${base}scicat: {statusCodes: {cancelled: transferring}}\n`)).toEqual([
+      'scicat.statusCodes: transferring and cancelled are both "transferring": each state needs its own code',
+    ])
+    expect(problemsOf(`${base}scicat: {statusCodes: {done: x}}\n`)).toHaveLength(1)
   })
 
   it('server.errorStatuses: go by default, http on request, anything else refused', () => {

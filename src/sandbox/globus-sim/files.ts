@@ -92,6 +92,10 @@ export function planTransfer (items: TransferItemInput[], options: PlanOptions):
         continue
       }
       const stat = fs.statSync(src)
+      // a non-recursive item naming a directory cannot be copied: the task does not fail at
+      // submission but keeps a FILE_NOT_FOUND-like fault until its deadline (what made every
+      // Go-service transfer of a dataset with subfolders end failed: reference/go-original.md,
+      // issue "directory entries fail the transfer"); Globus documents no exact event text
       if (stat.isDirectory() && !item.recursive) {
         throw new PathProblemError({
           code: 'FILE_NOT_FOUND',

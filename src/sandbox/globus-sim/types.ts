@@ -7,6 +7,12 @@ export interface CollectionOptions {
   /** Transfers touching it need `https://auth.globus.org/scopes/<id>/data_access` in the token. */
   requireDataAccessConsent?: boolean
   /**
+   * Accepts `transfer_symlink_item` (default false: collections behave as Globus Connect Server
+   * v5, which does not support symlink items; globus-sdk-python dropped its add_symlink_item
+   * helper for that reason).
+   */
+  symlinkItems?: boolean
+  /**
    * false: the collection has no data_access scope (a guest collection, a high-assurance or
    * GCP collection, a GCSv4 endpoint), and Globus Auth refuses a token request naming it.
    */

@@ -111,6 +111,15 @@ export function checkFields (
     const invalid = checkItem(item, i)
     if (invalid) return invalid
   }
+  // Globus documents no exact answer for a symlink item on a collection without symlink
+  // support; modelled as a refusal of the submission, which the proxy treats as definitive
+  const linkless = ['source_endpoint', 'destination_endpoint']
+    .map((key) => body[key] as string)
+    .find((id) => !collections[id]?.symlinkItems)
+  const symlinkItem = (body.DATA as Array<{ DATA_TYPE?: unknown }>).findIndex((item) => item.DATA_TYPE === 'transfer_symlink_item')
+  if (linkless && symlinkItem !== -1) {
+    return bad(`DATA[${symlinkItem}]: transfer_symlink_item is not supported by collection '${linkless}' (Globus Connect Server v5)`)
+  }
   const label = checkLabel(body.label)
   if (label) return label
   if (body.deadline !== undefined && body.deadline !== null) {

@@ -5,6 +5,7 @@ import { identity, login, type Route } from './account-handlers.js'
 import { getDataset, patchLifecycle } from './dataset-handlers.js'
 import { deleteJob, getJob, listJobs, patchJob, postJob } from './job-handlers.js'
 import type { ScicatModel } from './model.js'
+import { listOrigDatablocks } from './origdatablock-handlers.js'
 import { nestError } from './respond.js'
 
 export type ScicatOperation =
@@ -17,6 +18,7 @@ export type ScicatOperation =
   | 'getJob'
   | 'findJobs'
   | 'deleteJob'
+  | 'findOrigDatablocks'
 
 export interface HandlerOptions {
   /** Absolute origin to match (for msw's setupServer); default: paths relative to the served origin. */
@@ -58,6 +60,7 @@ export function buildHandlers (
     http.get(at('/api/v4/jobs/:id'), op('getJob', getJob(model))),
     http.patch(at('/api/v4/jobs/:id'), op('updateJob', patchJob(model))),
     http.delete(at('/api/v4/jobs/:id'), op('deleteJob', deleteJob(model))),
+    http.get(at('/api/v4/origdatablocks'), op('findOrigDatablocks', listOrigDatablocks(model))),
   ]
   if (options.notFound ?? true) handlers.push(http.all(at('/*'), cannot))
   return handlers

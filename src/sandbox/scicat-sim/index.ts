@@ -6,11 +6,11 @@ import { storeJob } from './job-store.js'
 import { buildHandlers, type HandlerOptions } from './handlers.js'
 import { clone, ScicatModel } from './model.js'
 import { nestDefaultBody } from './respond.js'
-import type { Job, ScicatSimOptions, SimDataset, SimUser } from './types.js'
+import type { Job, OrigDatablock, ScicatSimOptions, SimDataFile, SimDataset, SimUser } from './types.js'
 
 export { DEFAULT_JOB_TYPES } from './model.js'
 export type { HandlerOptions, ScicatOperation } from './handlers.js'
-export type { Job, JobAuth, JobTypeConfig, ScicatSimOptions, SimDataset, SimUser } from './types.js'
+export type { Job, JobAuth, JobTypeConfig, OrigDatablock, ScicatSimOptions, SimDataFile, SimDataset, SimUser } from './types.js'
 
 export class ScicatSimulator {
   readonly core: SimCore
@@ -50,6 +50,11 @@ export class ScicatSimulator {
 
   addDataset (dataset: SimDataset): void {
     this.model.addDataset(dataset)
+  }
+
+  /** Registers an original datablock of a dataset, as the Ingestor (scicat-cli) does after creating it. */
+  addOrigDatablock (block: { datasetId: string; size?: number; dataFileList: SimDataFile[] }): OrigDatablock {
+    return this.model.addOrigDatablock(block)
   }
 
   /** A token for the user as if they had logged in; throws for an unknown user. */

@@ -54,7 +54,7 @@ function validateDatasetList (model: ScicatModel, list: unknown): DatasetRef[] {
   if (missing.length > 0) throw fail(`Datasets with pid ${missing.join(',')} do not exist.`)
   const notFound = refs
     .map(({ pid, files }) => {
-      const known = new Set(model.datasets.get(pid)?.origDatablockFiles ?? [])
+      const known = model.datasetFiles(pid)
       return { pid, nonExistFiles: files.filter((f) => !known.has(f)) }
     })
     .filter((r) => r.nonExistFiles.length > 0)

@@ -1,8 +1,8 @@
 // The simulator's state: users and their tokens, datasets, jobs, and who the caller is.
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { Clock } from '../sim-core.js'
 import { defaultLifecycle } from './dto.js'
-import type { Caller, Job, JobTypeConfig, ScicatSimOptions, SimDataset, SimUser } from './types.js'
+import type { Caller, Job, JobTypeConfig, OrigDatablock, ScicatSimOptions, SimDataFile, SimDataset, SimUser } from './types.js'
 
 export const DEFAULT_JOB_TYPES: Record<string, JobTypeConfig> = {
   globus_transfer_job: { create: '#jobAdmin', update: '#jobAdmin', requireDatasetList: true },
@@ -40,6 +40,7 @@ export class ScicatModel {
   readonly users = new Map<string, StoredUser>()
   readonly datasets = new Map<string, StoredDataset>()
   readonly jobs = new Map<string, Job>()
+  readonly origDatablocks: OrigDatablock[] = []
   private readonly tokens = new Map<string, TokenRecord>()
   readonly adminGroups: string[]
   readonly jobTypes: Record<string, JobTypeConfig>
@@ -98,6 +99,39 @@ export class ScicatModel {
       createdAt: copy.createdAt ?? now,
       updatedAt: copy.updatedAt ?? now,
     })
+  }
+
+  /**
+   * Registers an original datablock of a known dataset, as scicat-cli's POST /origdatablocks
+   * does (its ownerGroup and accessGroups are the dataset's).
+   */
+  addOrigDatablock (block: { datasetId: string; size?: number; dataFileList: SimDataFile[] }, createdBy = 'ingestor'): OrigDatablock {
+    const dataset = this.datasets.get(block.datasetId)
+    if (!dataset) throw new Error(`scicat-sim: no dataset ${block.datasetId}`)
+    const now = this.nowIso()
+    const stored: OrigDatablock = {
+      _id: randomUUID(),
+      datasetId: block.datasetId,
+      size: block.size ?? block.dataFileList.reduce((n, f) => n + f.size, 0),
+      dataFileList: clone(block.dataFileList),
+      ownerGroup: dataset.ownerGroup,
+      accessGroups: [...dataset.accessGroups],
+      isPublished: dataset.isPublished,
+      createdBy,
+      updatedBy: createdBy,
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    }
+    this.origDatablocks.push(stored)
+    return clone(stored)
+  }
+
+  /** The file paths recorded for a dataset: its datablocks' and the seeded origDatablockFiles. */
+  datasetFiles (pid: string): Set<string> {
+    const files = new Set(this.datasets.get(pid)?.origDatablockFiles ?? [])
+    for (const b of this.origDatablocks) if (b.datasetId === pid) for (const f of b.dataFileList) files.add(f.path)
+    return files
   }
 
   /** A JWT-shaped token bound to the user, valid for `expiresInSeconds` from now. */

@@ -28,6 +28,35 @@ export interface SimDataset {
   [key: string]: unknown
 }
 
+/** One dataFileList entry, as scicat-cli's file walk registers it (src/common/schemas/datafile.schema.ts). */
+export interface SimDataFile {
+  path: string
+  size: number
+  time: string
+  uid?: string
+  gid?: string
+  /** Go's FileMode.String(): "drwxr-xr-x" for a directory, "Lrwxrwxrwx" for a symlink. */
+  perm?: string
+  chk?: string
+}
+
+/** An original datablock as SciCat stores it (src/origdatablocks/schemas/origdatablock.schema.ts). */
+export interface OrigDatablock {
+  _id: string
+  datasetId: string
+  size: number
+  chkAlg?: string
+  dataFileList: SimDataFile[]
+  ownerGroup: string
+  accessGroups: string[]
+  isPublished: boolean
+  createdBy: string
+  updatedBy: string
+  createdAt: string
+  updatedAt: string
+  __v: number
+}
+
 /** '#all' | '#authenticated' | '#datasetPublic' | '#datasetAccess' | '#datasetOwner' | '#jobAdmin' | '#jobOwnerUser' | '#jobOwnerGroup' | '@group' | 'username' */
 export interface JobAuth {
   create: string
