@@ -1,4 +1,5 @@
 // buildApp(config, deps): the Fastify app with every plugin and route registered explicitly; no I/O here.
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Ajv } from 'ajv'
@@ -10,16 +11,25 @@ import type { GlobusClient } from './globus/client.js'
 import { answersOnStandby, type RoleSource, standbyMessage } from './ha/role.js'
 import type { Metrics } from './metrics.js'
 import { specDocument } from './openapi.js'
+import { Readiness } from './readiness.js'
 import { docsRoutes } from './routes/docs.js'
 import { facilitiesRoutes } from './routes/facilities.js'
 import { opsRoutes } from './routes/ops.js'
+import { statusRoutes } from './routes/status.js'
 import { transferRoutes } from './routes/transfer.js'
+import { transfersRoutes } from './routes/transfers.js'
+import { uiRoutes } from './routes/ui.js'
 import type { ScicatClient } from './scicat/client.js'
 import type { ServiceToken } from './scicat/service-token.js'
+import type { InstanceRole } from './service-status.js'
 import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
+import { trackerQueueView } from './transfers/queue-view.js'
 import { Tracker } from './transfers/tracker.js'
+import { alwaysWrite } from './transfers/write-gate.js'
+import { TransferList } from './transfers/transfer-list.js'
 import { TransferService } from './transfers/transfer-service.js'
 import { ProxyError } from './errors.js'
+import { UpstreamActivity } from './upstream-activity.js'
 
 export interface AppDeps {
   globus: GlobusClient
@@ -28,7 +38,9 @@ export interface AppDeps {
   metrics: Metrics
   logger: Logger
   now?: () => number
-  /** With ha.lease: this instance's role (absent: it is alone, always active). */
+  /** Recent upstream requests (GET /status); createDeps feeds one from the upstream clients. */
+  activity?: UpstreamActivity
+  /** With ha.lease: this instance's role (absent: it is alone, always active; `single` in GET /status). */
   role?: RoleSource
 }
 
@@ -76,8 +88,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema))
 
   const now = deps.now ?? Date.now
-  const tracker = new Tracker({ config, ...deps, now })
-  const transfers = new TransferService({ config, ...deps, tracker, now })
+  // With ha.lease, nothing is submitted or written unless this instance holds a lease that cannot have run out.
+  const role = deps.role
+  const canWrite = role ? () => role.mayWrite() : alwaysWrite
+  const tracker = new Tracker({ config, ...deps, now, canWrite })
+  const transfers = new TransferService({ config, ...deps, tracker, now, canWrite })
   const identities = new IdentityCache(deps.scicat, config.scicat.identityCacheSeconds, now)
   app.decorate('tracker', tracker)
   app.decorate('transfers', transfers)
@@ -117,13 +132,23 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     }
   })
 
-  const role = deps.role
   if (role) {
     // a standby makes no upstream call: only the routes that need none answer
     app.addHook('onRequest', async (req) => {
       if (role.role === 'standby' && !answersOnStandby(req.routeOptions.url)) {
         throw new ProxyError('PROXY_STANDBY', standbyMessage(role), { retryAfter: role.retryAfterSeconds })
       }
+    })
+  }
+
+  // Browsers on these origins (the SciCat frontend's dataset actions) may call the API.
+  if (config.server.cors.origins.length) {
+    await app.register(cors, {
+      origin: config.server.cors.origins,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['SciCat-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: ['Retry-After'],
+      maxAge: 600,
     })
   }
 
@@ -140,10 +165,25 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     req.user = await identities.authenticate(token)
   }
 
+  const readiness = new Readiness(deps, now)
+  const queue = () => trackerQueueView(tracker)
+  const list = new TransferList({ config, scicat: deps.scicat, tracker, queue })
+  const statusSources = {
+    config,
+    tracker,
+    queue,
+    readiness,
+    activity: deps.activity ?? new UpstreamActivity(now),
+    role: (): InstanceRole => deps.role?.role ?? 'single',
+  }
+
   await app.register(docsRoutes)
-  await app.register(opsRoutes, { config, deps })
+  await app.register(opsRoutes, { config, deps, readiness })
   await app.register(facilitiesRoutes, { transfers, authenticate })
   await app.register(transferRoutes, { transfers, authenticate })
+  await app.register(transfersRoutes, { list, authenticate })
+  await app.register(statusRoutes, { sources: statusSources, authenticate })
+  await app.register(uiRoutes)
 
   app.addHook('onClose', async () => {
     await tracker.stop()

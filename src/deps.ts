@@ -6,12 +6,13 @@ import type { Credentials } from './config/credentials.js'
 import type { RoleSource } from './ha/role.js'
 import type { Config } from './config/resolve.js'
 import { GlobusClient } from './globus/client.js'
-import { GlobusTokenProvider } from './globus/token.js'
-import { HttpClient, type Timeouts } from './http/client.js'
+import { GlobusTokens } from './globus/token-sets.js'
+import { HttpClient, type RequestObserver, type Timeouts } from './http/client.js'
 import type { RetryPolicy } from './http/retry.js'
 import { Metrics } from './metrics.js'
 import { ScicatClient } from './scicat/client.js'
 import { LoginServiceToken, StaticServiceToken } from './scicat/service-token.js'
+import { UpstreamActivity } from './upstream-activity.js'
 
 export interface DepsOptions {
   logger: Logger
@@ -22,6 +23,9 @@ export interface DepsOptions {
   /** With ha.lease: the instance's role, which the app and tracker follow. */
   role?: RoleSource
 }
+
+/** The upstream operations that change something (SciCat jobs and datasets, Globus tasks): fenced with ha.lease. */
+const writeOperations: ReadonlySet<string> = new Set(['createJob', 'updateJob', 'deleteJob', 'markArchivable', 'transfer', 'cancel'])
 
 export interface Deps extends AppDeps {
   close(): Promise<void>
@@ -45,7 +49,18 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   // a call holds one only when waiting for a slot bunched it up with others.
   const globusPace = perSecond()
   const globusRate = perSecond()
-  const common = { retry: options.retry, timeouts: options.timeouts, observe: metrics.observeUpstream }
+  const now = options.now ?? Date.now
+  const activity = new UpstreamActivity(now)
+  const role = options.role
+  const common = {
+    retry: options.retry,
+    timeouts: options.timeouts,
+    ...(role ? { writeGate: { operations: writeOperations, open: () => role.mayWrite() } } : {}),
+    observe: ((info) => {
+      metrics.observeUpstream(info)
+      activity.observe(info)
+    }) satisfies RequestObserver,
+  }
   const scicatHttp = new HttpClient({
     ...common,
     service: 'scicat',
@@ -59,13 +74,13 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     config.globus.authUrl === config.globus.transferUrl
       ? authHttp
       : new HttpClient({ ...common, service: 'globus', baseUrl: config.globus.transferUrl, schedule: globusSchedule })
-  const now = options.now ?? Date.now
-  const tokens = new GlobusTokenProvider(
+  // one token per scope set: Transfer alone for tasks, a facility pair's scopes for a submission
+  const tokens = new GlobusTokens(
     authHttp,
-    credentials.globus.clientId,
-    credentials.globus.clientSecret,
-    config.globusScopes,
-    now
+    { clientId: credentials.globus.clientId, clientSecret: credentials.globus.clientSecret },
+    config.facilities,
+    now,
+    options.logger.child({ component: 'globus-tokens' })
   )
   const scicatServiceToken =
     'token' in credentials.scicat
@@ -76,6 +91,7 @@ export function createDeps (config: Config, credentials: Credentials, options: D
     scicat: new ScicatClient(scicatHttp, scicatServiceToken),
     scicatServiceToken,
     metrics,
+    activity,
     logger: options.logger,
     now,
     ...(options.role ? { role: options.role } : {}),

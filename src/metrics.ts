@@ -11,6 +11,8 @@ export class Metrics {
   readonly upstreamDuration: Histogram<'service' | 'operation'>
   readonly cycleDuration: Histogram
   readonly patches: Counter<'result'>
+  readonly transfersQueued: Gauge<'facility'>
+  readonly ownersWaiting: Gauge
 
   constructor (options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry]
@@ -54,6 +56,17 @@ export class Metrics {
       name: 'scicat_globus_proxy_job_updates_total',
       help: 'SciCat job PATCHes, by result (sent, failed)',
       labelNames: ['result'],
+      registers,
+    })
+    this.transfersQueued = new Gauge({
+      name: 'scicat_globus_proxy_transfers_queued',
+      help: 'Transfers waiting for a Globus slot, by facility (a transfer counts for its source and its destination)',
+      labelNames: ['facility'],
+      registers,
+    })
+    this.ownersWaiting = new Gauge({
+      name: 'scicat_globus_proxy_queue_owners_waiting',
+      help: 'Owners (users, or groups with globus.fairShare: group) with at least one transfer waiting for a Globus slot',
       registers,
     })
     for (const status of ['finished', 'failed', 'cancelled']) this.transfersEnded.inc({ status }, 0)

@@ -50,7 +50,7 @@ export async function serve (options: ServeOptions): Promise<number> {
   // Globus being briefly unreachable must not stop the service: the tracker retries.
   let closing = false
   const warmGlobus = () => {
-    deps.globus.tokens.token().catch((err: unknown) => {
+    deps.globus.tokens.tasks.token().catch((err: unknown) => {
       // closed before the answer came (a failed start): nothing to warn about
       if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
     })
@@ -73,11 +73,17 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   if (leadership) {
     leadership.start({
+      // the new active instance starts as a fresh process would: with discovery
       becameActive: () => {
         warmGlobus()
+        app.tracker.reset()
         app.tracker.start()
       },
-      becameStandby: () => app.tracker.stop(),
+      // nothing may be written any more (the write gate is closed): stop, and let go of every transfer
+      becameStandby: async () => {
+        await app.tracker.stop()
+        app.tracker.reset()
+      },
     })
   } else {
     app.tracker.start()

@@ -1,7 +1,7 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
 import { mergeScopes } from '../globus/scopes.js'
-import { type Direction, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
+import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { type HaConfig, resolveLease } from './ha.js'
 import { compileTemplate, type Template, TemplateError } from './template.js'
 
@@ -52,13 +52,21 @@ export const defaults = {
     verifyChecksum: true,
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
+    fairShare: 'user' as FairShare,
   },
   scicat: {
     jobType: 'globus_transfer_job',
     archiveJobType: 'archive',
     identityCacheSeconds: 30,
   },
-  server: { bodyLimitMb: 64, trustProxy: false as boolean | string | number | string[] },
+  server: {
+    bodyLimitMb: 64,
+    trustProxy: false as boolean | string | number | string[],
+    /** Origins allowed to call the API from a browser (DESIGN §12); none: no CORS headers. */
+    cors: { origins: [] as string[] },
+    /** Members of these groups read GET /status and every transfer in GET /transfers. */
+    adminGroups: [] as string[],
+  },
 }
 
 export interface Facility {
@@ -70,6 +78,8 @@ export interface Facility {
   scopes: string[]
   sourcePath: Template
   destinationPath: Template
+  /** The most unfinished Globus tasks using this facility at once (DESIGN §6); undefined: no limit. */
+  maxActiveTasks?: number
 }
 
 export interface Config {
@@ -79,7 +89,7 @@ export interface Config {
   facilities: Facility[]
   globusScopes: string[]
   task: typeof defaults.task
-  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number }
+  globus: Omit<typeof defaults.globus, 'label'> & { label: Template; deadlineHours?: number; maxActiveTasksPerUser?: number }
   scicat: typeof defaults.scicat
   server: typeof defaults.server
   /** Absent: this instance assumes it is alone (DESIGN §11). */
@@ -105,7 +115,7 @@ function wellTyped (raw: unknown): Partial<FileFacility> {
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'scopes') {
       if (Array.isArray(v) && v.every((s) => typeof s === 'string')) out[k] = v
-    } else if (typeof v === 'string') out[k] = v
+    } else if (typeof v === 'string' || (k === 'maxActiveTasks' && Number.isInteger(v))) out[k] = v
   }
   return out as Partial<FileFacility>
 }
@@ -175,6 +185,26 @@ function trustProxyProblems (value: unknown, problems: Problem[]): void {
 }
 
 /**
+ * server.cors.origins: each an origin as a browser sends it in `Origin` (scheme, host, optional
+ * port; no path, no trailing slash), which is what the allowlist is compared with.
+ */
+function corsOriginProblems (origins: string[], problems: Problem[]): void {
+  origins.forEach((origin, i) => {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {}
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      const hint = parsed && /^https?:$/.test(parsed.protocol) ? ` (did you mean "${parsed.origin}"?)` : ''
+      problems.push({
+        path: `server.cors.origins[${i}]`,
+        message: `"${origin}" is not an origin such as https://scicat.example.org${hint}`,
+      })
+    }
+  })
+}
+
+/**
  * Resolves an already schema-checked file. Template problems are appended to `problems`;
  * the returned config is only meaningful when no problem was reported.
  */
@@ -233,6 +263,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
           pick(f.destinationPath, facilityDefaults.destinationPath),
           pathVariables
         ),
+        // 0, like an absent key, means no limit (Go's "zero means the default")
+        ...(f.maxActiveTasks ? { maxActiveTasks: f.maxActiveTasks } : {}),
       }
     }
   )
@@ -264,6 +296,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     problems.push({ path: 'server.bodyLimitMb', message: `must be 0 (the default) or at least ${limits.minBodyLimitMb}` })
   }
   trustProxyProblems(server.trustProxy, problems)
+  corsOriginProblems(server.cors?.origins ?? [], problems)
   const ha = resolveLease(file.ha?.lease, problems)
   return {
     scicatUrl: sanitizeUrl(file.scicatUrl ?? ''),
@@ -288,6 +321,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       syncLevel: pick(globus.syncLevel, defaults.globus.syncLevel),
       ...(globus.deadlineHours ? { deadlineHours: globus.deadlineHours } : {}),
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
+      fairShare: pick(globus.fairShare, defaults.globus.fairShare),
+      ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
@@ -297,6 +332,8 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
     server: {
       bodyLimitMb: pick(server.bodyLimitMb, defaults.server.bodyLimitMb),
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
+      cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
+      adminGroups: server.adminGroups ?? defaults.server.adminGroups,
     },
     ...(ha ? { ha } : {}),
   }

@@ -3,6 +3,8 @@ import type { FromSchema } from 'json-schema-to-ts'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
+/** globus.fairShare: whose share a free Globus slot evens out (DESIGN §6); `none` is one FIFO. */
+export const fairShares = ['user', 'group', 'none'] as const
 
 const positiveNumber = { type: 'number', minimum: 0 } as const
 const positiveInteger = { type: 'integer', minimum: 0 } as const
@@ -55,6 +57,7 @@ export const facilitySchema = {
     direction: { type: 'string', enum: [...directions, ''] },
     sourcePath: { type: 'string' },
     destinationPath: { type: 'string' },
+    maxActiveTasks: positiveInteger,
   },
 } as const
 
@@ -91,6 +94,8 @@ export const configSchema = {
         syncLevel: { type: 'string', enum: syncLevels },
         deadlineHours: atMost(limits.deadlineHours),
         label: { type: 'string' },
+        fairShare: { type: 'string', enum: fairShares },
+        maxActiveTasksPerUser: positiveInteger,
       },
     },
     scicat: {
@@ -117,6 +122,12 @@ export const configSchema = {
             { type: 'array', items: { type: 'string' } },
           ],
         },
+        cors: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { origins: { type: 'array', items: { type: 'string' } } },
+        },
+        adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
       },
     },
   },
@@ -127,3 +138,4 @@ export type FileLease = FromSchema<typeof leaseSchema>
 export type FileFacility = FromSchema<typeof facilitySchema>
 export type Direction = (typeof directions)[number]
 export type SyncLevel = (typeof syncLevels)[number]
+export type FairShare = (typeof fairShares)[number]

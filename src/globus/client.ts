@@ -2,7 +2,9 @@
 import type { SyncLevel } from '../config/schema.js'
 import type { HttpClient, HttpRequest } from '../http/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
-import type { GlobusTokenProvider } from './token.js'
+import type { ScopedToken } from './token.js'
+import { isScopeRefusal } from './token.js'
+import type { GlobusTokens } from './token-sets.js'
 
 export interface TransferItem {
   sourcePath: string
@@ -13,6 +15,8 @@ export interface TransferItem {
 
 export interface TransferSpec {
   submissionId: string
+  /** The two facilities' names: the submission's token carries their scopes (DESIGN §7). */
+  facilities: string[]
   sourceCollection: string
   destinationCollection: string
   label: string
@@ -84,7 +88,7 @@ const syncLevels: Record<SyncLevel, number | undefined> = { none: undefined, exi
 export class GlobusClient {
   constructor (
     private readonly http: HttpClient,
-    readonly tokens: GlobusTokenProvider
+    readonly tokens: GlobusTokens
   ) {}
 
   async getSubmissionId (): Promise<string> {
@@ -113,16 +117,33 @@ export class GlobusClient {
     }
     let res: { code?: unknown; task_id?: unknown; submission_id?: unknown }
     try {
-      res = await this.call(req)
+      res = await this.submitWith(req, spec.facilities, this.tokens.forFacilities(spec.facilities))
     } catch (err) {
       const scopes = err instanceof UpstreamError && err.code === 'ConsentRequired' ? err.requiredScopes : undefined
-      if (!scopes?.length || !this.tokens.addScopes(scopes)) throw err
-      res = await this.call(req)
+      const consented = scopes?.length ? this.tokens.addConsent(spec.facilities, scopes) : undefined
+      if (!scopes || !consented) throw err
+      try {
+        res = await this.submitWith(req, spec.facilities, consented)
+      } catch (retryErr) {
+        // a consent scope Globus Auth refuses leaves the facility's scope set as it was
+        if (isScopeRefusal(retryErr)) this.tokens.dropConsent(spec.facilities, scopes)
+        throw retryErr
+      }
     }
     if ((res.code !== 'Accepted' && res.code !== 'Duplicate') || typeof res.task_id !== 'string') {
       throw UpstreamError.malformed('globus', 'transfer', `unexpected result ${JSON.stringify(res.code)}`)
     }
     return { code: res.code, taskId: res.task_id, submissionId: spec.submissionId }
+  }
+
+  /** A refused scope set becomes an error naming the facility at fault. */
+  private async submitWith<T> (req: HttpRequest, facilities: string[], set: ScopedToken): Promise<T> {
+    try {
+      return await this.call<T>(req, set)
+    } catch (err) {
+      if (isScopeRefusal(err)) throw await this.tokens.refusal(facilities, err)
+      throw err
+    }
   }
 
   async getTask (taskId: string): Promise<GlobusTask> {
@@ -188,14 +209,14 @@ export class GlobusClient {
   }
 
   /** Calls with the current token; on 401 fetches a new token and tries once more. */
-  private async call<T>(req: HttpRequest): Promise<T> {
-    const token = await this.tokens.token()
+  private async call<T>(req: HttpRequest, set: ScopedToken = this.tokens.tasks): Promise<T> {
+    const token = await set.token()
     try {
       return (await this.http.send<T>(withToken(req, token))).body
     } catch (err) {
       if (!(err instanceof UpstreamError) || err.status !== 401) throw err
-      this.tokens.invalidate(token)
-      return (await this.http.send<T>(withToken(req, await this.tokens.token()))).body
+      set.invalidate(token)
+      return (await this.http.send<T>(withToken(req, await set.token()))).body
     }
   }
 }

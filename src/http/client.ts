@@ -1,6 +1,7 @@
 // An upstream HTTP client: one keep-alive undici Agent, explicit timeouts, retries, normalised errors.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici'
+import { WritesFenced } from '../transfers/write-gate.js'
 import { defaultRetryPolicy, parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js'
 import { parseErrorBody, type Service, UpstreamError } from './upstream-error.js'
 
@@ -18,6 +19,8 @@ export type RequestObserver = (info: {
   operation: string
   status: number | 'error'
   durationMs: number
+  /** What went wrong, for a status of 400 or more or no answer (the upstream's message). */
+  error?: string
 }) => void
 
 export interface HttpClientOptions {
@@ -30,6 +33,11 @@ export interface HttpClientOptions {
   connections?: number
   /** Runs each attempt; used to bound concurrency and request rate (p-queue). */
   schedule?: <T>(attempt: () => Promise<T>) => Promise<T>
+  /**
+   * ha.lease fencing: the operations that change something upstream are not sent, first attempt
+   * or retry, while `open()` is false (a retry after backoff must not land after another took over).
+   */
+  writeGate?: { operations: ReadonlySet<string>; open: () => boolean }
 }
 
 export interface HttpRequest {
@@ -59,6 +67,7 @@ export class HttpClient {
   private readonly policy: RetryPolicy
   private readonly observe: RequestObserver | undefined
   private readonly schedule: <T>(attempt: () => Promise<T>) => Promise<T>
+  private readonly writeGate: HttpClientOptions['writeGate']
   private closing: Promise<void> | undefined
   private readonly inflight = new Set<Promise<unknown>>()
 
@@ -69,6 +78,7 @@ export class HttpClient {
     this.policy = { ...defaultRetryPolicy, ...options.retry }
     this.observe = options.observe
     this.schedule = options.schedule ?? ((attempt) => attempt())
+    this.writeGate = options.writeGate
     this.agent = new Agent({
       connect: { timeout: t.connectMs },
       headersTimeout: t.headersMs,
@@ -82,7 +92,12 @@ export class HttpClient {
   async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.schedule(() => this.tracked(this.once<T>(req)))
+        return await this.schedule(() => {
+          if (this.writeGate?.operations.has(req.operation) && !this.writeGate.open()) {
+            throw new WritesFenced(`${this.service} ${req.operation}`)
+          }
+          return this.tracked(this.once<T>(req))
+        })
       } catch (err) {
         if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted || this.closing) throw err
         const wait = retryDelay(err, attempt, this.policy)
@@ -149,20 +164,22 @@ export class HttpClient {
       })
       text = await res.body.text()
     } catch (cause) {
-      this.report(req, 'error', started)
+      const message = networkMessage(cause)
+      this.report(req, 'error', started, message)
       throw new UpstreamError({
         service: this.service,
         operation: req.operation,
-        message: networkMessage(cause),
+        message,
         cause,
       })
     }
-    this.report(req, res.statusCode, started)
     const parsed = parseJson(text)
     if (res.statusCode >= 200 && res.statusCode < 300) {
+      this.report(req, res.statusCode, started)
       return { status: res.statusCode, headers: res.headers, body: parsed as T }
     }
     const info = parseErrorBody(parsed)
+    this.report(req, res.statusCode, started, info.message ?? `HTTP ${res.statusCode}`)
     throw new UpstreamError({
       service: this.service,
       operation: req.operation,
@@ -175,12 +192,13 @@ export class HttpClient {
     })
   }
 
-  private report (req: HttpRequest, status: number | 'error', started: number): void {
+  private report (req: HttpRequest, status: number | 'error', started: number, error?: string): void {
     this.observe?.({
       service: this.service,
       operation: req.operation,
       status,
       durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
     })
   }
 }

@@ -3,21 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import type { AppDeps } from '../app.js'
 import type { Config } from '../config/resolve.js'
 import { standbyMessage } from '../ha/role.js'
-import { UpstreamError } from '../http/upstream-error.js'
 import { routeSchema } from '../openapi.js'
+import type { Readiness } from '../readiness.js'
 import { version } from '../version.js'
 
-/** How long a readiness answer is reused, so probes do not hammer the upstreams. */
-const readyCacheMs = 5000
-
-function problem (err: unknown): string {
-  return err instanceof UpstreamError ? err.describe() : err instanceof Error ? err.message : String(err)
-}
-
-export async function opsRoutes (app: FastifyInstance, { deps }: { config: Config; deps: AppDeps }) {
-  const now = deps.now ?? Date.now
-  let cached: { at: number; ready: boolean; checks: Record<string, string> } | undefined
-
+export async function opsRoutes (
+  app: FastifyInstance,
+  { deps, readiness }: { config: Config; deps: AppDeps; readiness: Readiness }
+) {
   app.get('/version', { schema: routeSchema('GetVersion') }, async () => ({ version }))
   app.get('/health', { schema: routeSchema('GetHealth') }, async () => ({ status: 'ok' }))
 
@@ -27,23 +20,10 @@ export async function opsRoutes (app: FastifyInstance, { deps }: { config: Confi
     if (role?.role === 'standby') {
       return reply.code(503).send({ status: 'unavailable', role: 'standby', message: standbyMessage(role) })
     }
-    if (!cached || now() - cached.at > readyCacheMs) {
-      const [scicat, globus] = await Promise.allSettled([
-        deps.scicat.checkServiceToken(),
-        deps.globus.tokens.token(),
-      ])
-      cached = {
-        at: now(),
-        ready: scicat.status === 'fulfilled' && globus.status === 'fulfilled',
-        checks: {
-          scicat: scicat.status === 'fulfilled' ? 'ok' : problem(scicat.reason),
-          globus: globus.status === 'fulfilled' ? 'ok' : problem(globus.reason),
-        },
-      }
-    }
+    const { ready, checks, degraded } = await readiness.check()
     return reply
-      .code(cached.ready ? 200 : 503)
-      .send({ status: cached.ready ? 'ready' : 'unavailable', checks: cached.checks, ...(role ? { role: role.role } : {}) })
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', checks, ...(degraded.length ? { degraded } : {}), ...(role ? { role: role.role } : {}) })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {

@@ -157,6 +157,29 @@ export class ScicatClient {
     }
   }
 
+  /**
+   * One page of jobs matching `where`, sorted by `sort`; with `userToken` read as that user (SciCat
+   * ANDs its access filter in), else as the service account. SciCat applies `limit` before
+   * `skip`, so the page is asked for as `{limit: skip + limit, skip}`.
+   */
+  async jobPage (
+    query: { where: Record<string, unknown>; sort: Record<string, 1 | -1>; skip: number; limit: number },
+    userToken?: string
+  ): Promise<Job[]> {
+    const filter = { where: query.where, sort: query.sort, limits: { skip: query.skip, limit: query.skip + query.limit } }
+    const req: HttpRequest = {
+      operation: 'listJobs',
+      method: 'GET',
+      path: '/api/v4/jobs',
+      query: { filter: JSON.stringify(filter) },
+      retry: true,
+    }
+    const page = userToken
+      ? await this.body<Job[]>({ ...req, headers: bearer(userToken) }, [])
+      : await this.asService<Job[]>(req)
+    return Array.isArray(page) ? page : []
+  }
+
   /** What scicat-cli's MarkFilesReady does; the lifecycle endpoint merges, unlike PATCH /datasets/{pid}. */
   async markArchivable (pid: string): Promise<void> {
     await this.asService({

@@ -107,3 +107,8 @@ export function tokenFrom (headers: Record<string, string | string[] | undefined
   const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null
   return m?.[1]
 }
+
+/** Members of server.adminGroups read GET /status and every transfer of the deployment. */
+export function isAdmin (user: User, adminGroups: readonly string[]): boolean {
+  return user.groups.some((g) => adminGroups.includes(g))
+}

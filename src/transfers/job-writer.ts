@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
 import { type JobView, sameView } from './job-state.js'
 import type { Transfer } from './transfer.js'
+import { alwaysWrite, type WriteGate, WritesFenced } from './write-gate.js'
 
 export class JobWriter {
   private readonly gone = new WeakSet<Transfer>()
@@ -14,7 +15,8 @@ export class JobWriter {
   constructor (
     private readonly scicat: ScicatClient,
     private readonly metrics: Metrics,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly canWrite: WriteGate = alwaysWrite
   ) {}
 
   /**
@@ -56,6 +58,7 @@ export class JobWriter {
   }
 
   private async send (target: { jobId: string; view: JobView }, view: JobView): Promise<void> {
+    if (!this.canWrite()) throw new WritesFenced(`update of job ${target.jobId}`)
     try {
       await this.scicat.updateJob(target.jobId, {
         statusCode: view.statusCode,

@@ -8,8 +8,10 @@ import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
+import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
+import type { WriteGate } from './write-gate.js'
 
 export interface TransferRequest {
   sourceFacility: string
@@ -21,21 +23,6 @@ export interface TransferRequest {
   idempotencyKey?: string | undefined
 }
 
-export interface TransferStatusView {
-  jobId: string
-  status: string
-  message: string
-  globusTaskId: string
-  bytesTransferred: number
-  filesTransferred: number
-  filesTotal: number
-  bytesTotal?: number
-  sourceFacility: string
-  destFacility: string
-  createdAt: string
-  updatedAt: string
-}
-
 export interface TransferServiceDeps {
   config: Config
   globus: GlobusClient
@@ -43,6 +30,8 @@ export interface TransferServiceDeps {
   tracker: Tracker
   logger: Logger
   now?: () => number
+  /** Checked before the SciCat job is created (ha.lease: only while this instance holds the lease). */
+  canWrite?: WriteGate
 }
 
 /** How long a repeated Idempotency-Key is answered from memory; older keys are looked up in SciCat. */
@@ -169,6 +158,9 @@ export class TransferService {
       ownerUser: user.username,
       ...(user.email ? { contactEmail: user.email } : {}),
     }
+    if (this.deps.canWrite && !this.deps.canWrite()) {
+      throw new ProxyError('PROXY_STANDBY', 'this instance is no longer the active one; try again', { retryAfter: 5 })
+    }
     this.deps.tracker.creating.add(submissionId)
     let job: Job
     try {
@@ -292,24 +284,7 @@ export class TransferService {
 
   async get (user: User, jobId: string): Promise<TransferStatusView> {
     const job = await this.job(user, jobId)
-    const t = this.deps.tracker.transfers.get(jobId)
-    const view = t ? (t.want ?? t.view) : viewOf(job, '')
-    const r = view.jobResultObject
-    const p = job.jobParams ?? {}
-    return {
-      jobId: job.id,
-      status: r.status,
-      message: view.statusMessage,
-      globusTaskId: r.globusTaskId,
-      bytesTransferred: r.bytesTransferred,
-      filesTransferred: r.filesTransferred,
-      filesTotal: r.filesTotal,
-      ...(r.bytesTotal !== undefined ? { bytesTotal: r.bytesTotal } : {}),
-      sourceFacility: typeof p.sourceFacility === 'string' ? p.sourceFacility : '',
-      destFacility: typeof p.destFacility === 'string' ? p.destFacility : '',
-      createdAt: job.createdAt,
-      updatedAt: job.updatedAt,
-    }
+    return statusView(job, this.deps.tracker.transfers.get(jobId))
   }
 
   /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */

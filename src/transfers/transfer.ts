@@ -167,6 +167,7 @@ export function transferSpec (t: Transfer, config: Config): TransferSpec {
   }
   return {
     submissionId: p.globusSubmissionId,
+    facilities: [p.sourceFacility, p.destFacility],
     sourceCollection: p.sourceCollection,
     destinationCollection: p.destinationCollection,
     label: cleanLabel(label),

@@ -54,6 +54,24 @@ describe('scicat-globus-proxy CLI', () => {
     expect(stdout).toMatch(/access: +profile\.accessGroups must contain "A"/)
   })
 
+  it('check-config shows the capacity queue\'s fair share policy and limits, as text and as JSON', async () => {
+    const path = file(`scicatUrl: http://s/
+globus: {fairShare: group, maxActiveTasksPerUser: 3}
+facilities: [{name: A, collection: c, maxActiveTasks: 2}, {name: B, collection: d}]
+`)
+    const text = await run(['check-config', '--config', path])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/fairShare: +group \(a free slot goes to the ownerGroup/)
+    expect(text.stdout).toMatch(/maxActiveTasksPerUser: 3\n {2}per facility: +A 2, B no limit/)
+    const json = await run(['check-config', '--config', path, '--json'])
+    expect(JSON.parse(json.stdout).capacity).toEqual({
+      fairShare: 'group',
+      maxActiveTasks: 100,
+      maxActiveTasksPerUser: 3,
+      facilities: { A: 2, B: null },
+    })
+  })
+
   it('check-config exits 1 with one line per problem on an invalid file', async () => {
     const path = file(`scicatUrl: http://s
 facilities:

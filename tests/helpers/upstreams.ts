@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { GlobusClient } from '../../src/globus/client.js'
-import { GlobusTokenProvider } from '../../src/globus/token.js'
+import { GlobusTokens, type ScopedFacility } from '../../src/globus/token-sets.js'
 import { HttpClient, type HttpClientOptions } from '../../src/http/client.js'
 import { GlobusSimulator, type GlobusSimOptions } from '../../src/sandbox/globus-sim/index.js'
 import { ScicatSimulator, type ScicatSimOptions } from '../../src/sandbox/scicat-sim/index.js'
@@ -19,6 +19,8 @@ export const SRC = 'aa752cea-8222-5bc8-acd9-555b090c0ccb'
 export const DST = '313ce13e-b597-5858-ae13-29e46fea26e6'
 /** A collection whose transfers need its data_access scope in the token. */
 export const GUARDED = '5b9bd3c4-2a7d-4d6c-9d83-1f5b1b6a0c11'
+/** A collection without a data_access scope (a guest collection): Globus Auth refuses to name it. */
+export const GUEST = '9c3f6a1e-0d4b-4e8a-b7a2-6f1d2c3b4a5e'
 export const CLIENT_ID = 'sandbox-client'
 export const CLIENT_SECRET = 'sandbox-secret'
 
@@ -71,6 +73,7 @@ export async function startGlobus (res: Resources, options: GlobusSimOptions = {
       [SRC]: { root: src },
       [DST]: { root: dst },
       [GUARDED]: { root: dst, requireDataAccessConsent: true },
+      [GUEST]: { root: dst, hasDataAccessScope: false },
     },
     ...options,
   })
@@ -86,7 +89,10 @@ export interface GlobusClientOptions {
   authUrl?: string
   clientId?: string
   clientSecret?: string
+  /** The scopes of every facility (default: the Transfer scope alone). */
   scopes?: string[]
+  /** Default: `src` (SRC), `dst` (DST) and `guarded` (GUARDED), each with `scopes`. */
+  facilities?: ScopedFacility[]
   now?: () => number
   http?: Partial<HttpClientOptions>
 }
@@ -95,11 +101,15 @@ export function buildGlobus (res: Resources, options: GlobusClientOptions) {
   const common = { service: 'globus' as const, ...options.http }
   const authHttp = res.http({ ...common, baseUrl: options.authUrl ?? options.url })
   const transferHttp = res.http({ ...common, baseUrl: options.url })
-  const tokens = new GlobusTokenProvider(
+  const scopes = options.scopes ?? [TRANSFER_SCOPE]
+  const tokens = new GlobusTokens(
     authHttp,
-    options.clientId ?? CLIENT_ID,
-    options.clientSecret ?? CLIENT_SECRET,
-    options.scopes ?? [TRANSFER_SCOPE],
+    { clientId: options.clientId ?? CLIENT_ID, clientSecret: options.clientSecret ?? CLIENT_SECRET },
+    options.facilities ?? [
+      { name: 'src', collection: SRC, scopes },
+      { name: 'dst', collection: DST, scopes },
+      { name: 'guarded', collection: GUARDED, scopes },
+    ],
     options.now
   )
   return { client: new GlobusClient(transferHttp, tokens), tokens, http: transferHttp }

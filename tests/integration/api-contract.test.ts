@@ -128,6 +128,8 @@ describe('routes and openapi.yaml agree', () => {
         'POST /transfer',
         'GET /transfer/:scicatJobId',
         'DELETE /transfer/:scicatJobId',
+        'GET /transfers',
+        'GET /status',
       ].sort()
     )
   })

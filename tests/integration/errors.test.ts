@@ -268,21 +268,23 @@ facilities:
 
     expect(world.globus.core.count('transfer')).toBe(2)
     const tokens = world.globus.tokens()
-    expect(tokens).toHaveLength(2)
-    expect(tokens[0]!.scope).not.toContain(dataAccess(sandboxCollections.destination))
-    expect(tokens[0]!.scope).toContain(dataAccess(sandboxCollections.source))
-    // one scope string: the dependent scopes of both collections under the one transfer scope
-    expect(tokens[1]!.scope).toContain(dataAccess(sandboxCollections.destination))
+    // the Transfer scope alone (submission id, tasks), the two facilities' scopes, the same with consent
+    expect(tokens).toHaveLength(3)
+    expect(tokens[0]!.scope).toBe(transferScope)
+    expect(tokens[1]!.scope).not.toContain(dataAccess(sandboxCollections.destination))
     expect(tokens[1]!.scope).toContain(dataAccess(sandboxCollections.source))
-    expect(tokens[1]!.scope.split(transferScope)).toHaveLength(2)
+    // one scope string: the dependent scopes of both collections under the one transfer scope
+    expect(tokens[2]!.scope).toContain(dataAccess(sandboxCollections.destination))
+    expect(tokens[2]!.scope).toContain(dataAccess(sandboxCollections.source))
+    expect(tokens[2]!.scope.split(transferScope)).toHaveLength(2)
 
     const job = world.scicat.job(jobId)!
     const taskId = (job.jobResultObject as { globusTaskId: string }).globusTaskId
     expect(job.statusCode).toBe('submitted')
     expect(world.globus.task(taskId)).toBeDefined()
-    // the new token serves the tracker too, up to the end
+    // the tracker reads tasks with the Transfer scope's token, up to the end
     await cyclesUntil(s, () => world.scicat.job(jobId)!.statusCode === 'finished', { stepMs: 500 })
-    expect(world.globus.tokens()).toHaveLength(2)
+    expect(world.globus.tokens()).toHaveLength(3)
   })
 
   it('marks the job failed and answers 502 when the consent still is not met after the retry', async () => {
@@ -303,8 +305,9 @@ facilities:
     // one retry, with one new token asking for the missing scope
     expect(world.globus.core.count('transfer')).toBe(2)
     const tokens = world.globus.tokens()
-    expect(tokens).toHaveLength(2)
-    expect(tokens[1]!.scope).toContain(dataAccess(elsewhere))
+    expect(tokens).toHaveLength(3)
+    expect(tokens[1]!.scope).not.toContain(dataAccess(elsewhere))
+    expect(tokens[2]!.scope).toContain(dataAccess(elsewhere))
   })
 
   it('does not retry a ConsentRequired that asks for nothing new', async () => {
@@ -317,6 +320,7 @@ facilities:
     })
     await expectRejectedJob(setup, await post(setup), 'ConsentRequired', 'consent')
     expect(world.globus.core.count('transfer')).toBe(1)
-    expect(world.globus.tokens()).toHaveLength(1)
+    // the Transfer scope alone and the submission's: no third one
+    expect(world.globus.tokens()).toHaveLength(2)
   })
 })

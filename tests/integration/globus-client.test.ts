@@ -9,6 +9,7 @@ import {
   dataAccess,
   DST,
   GUARDED,
+  GUEST,
   recordingProxy,
   Resources,
   SRC,
@@ -46,6 +47,7 @@ async function setup (options: { scopes?: string[]; tokenLifetimeSeconds?: numbe
 async function spec (client: GlobusClient, fields: Partial<TransferSpec> = {}): Promise<TransferSpec> {
   return {
     submissionId: await client.getSubmissionId(),
+    facilities: ['src', 'dst'],
     sourceCollection: SRC,
     destinationCollection: DST,
     label: 'SciCat job 1',
@@ -56,25 +58,32 @@ async function spec (client: GlobusClient, fields: Partial<TransferSpec> = {}): 
 }
 
 describe('token', () => {
-  it('asks Globus Auth with HTTP Basic and a form body carrying the merged scopes', async () => {
+  it('asks Globus Auth with HTTP Basic and a form body: the Transfer scope alone for tasks, both facilities\' scopes merged for a submission', async () => {
     const globus = await startGlobus(res)
     const auth = await recordingProxy(res, globus.url)
-    const scopes = [
-      `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`,
-      `${TRANSFER_SCOPE}[*${dataAccess(DST)}]`,
-      `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`,
-    ]
-    const { client } = buildGlobus(res, { url: globus.url, authUrl: auth.url, scopes })
-    await client.getSubmissionId()
-    const merged = `${TRANSFER_SCOPE}[*${dataAccess(SRC)} *${dataAccess(DST)}]`
+    const { client } = buildGlobus(res, {
+      url: globus.url,
+      authUrl: auth.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: [`${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`, `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`] },
+        { name: 'dst', collection: DST, scopes: [`${TRANSFER_SCOPE}[*${dataAccess(DST)}]`] },
+      ],
+    })
+    const s = await spec(client)
     expect(auth.requests).toHaveLength(1)
     const [req] = auth.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('/v2/oauth2/token')
     expect(req?.headers.authorization).toBe(`Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`)
     expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded')
-    expect(Object.fromEntries(new URLSearchParams(req?.body))).toEqual({ grant_type: 'client_credentials', scope: merged })
-    expect(globus.sim.tokens()).toEqual([expect.objectContaining({ clientId: CLIENT_ID, scope: merged })])
+    expect(Object.fromEntries(new URLSearchParams(req?.body))).toEqual({ grant_type: 'client_credentials', scope: TRANSFER_SCOPE })
+    await client.submitTransfer(s)
+    const merged = `${TRANSFER_SCOPE}[*${dataAccess(SRC)} *${dataAccess(DST)}]`
+    expect(Object.fromEntries(new URLSearchParams(auth.requests[1]?.body))).toEqual({ grant_type: 'client_credentials', scope: merged })
+    expect(globus.sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, merged])
+    // reading tasks keeps using the Transfer scope's token
+    await client.listTasks([globus.sim.tasks()[0]!.task_id])
+    expect(auth.requests).toHaveLength(2)
   })
 
   it('surfaces refused client credentials as a 401 invalid_client, asked once', async () => {
@@ -171,7 +180,7 @@ describe('ConsentRequired', () => {
     expect(result.code).toBe('Accepted')
     const consented = `${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`
     expect(sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, consented])
-    expect(tokens.scopeString).toBe(consented)
+    expect(tokens.scopesOf(['src', 'dst']).join(' ')).toBe(consented)
     expect(count('transfer')).toBe(2)
     // the new token is kept for the next submission
     await client.submitTransfer(await spec(client, { destinationCollection: GUARDED }))
@@ -251,6 +260,81 @@ describe('ConsentRequired', () => {
     await client.submitTransfer(await spec(client, { destinationCollection: GUARDED }))
     expect(count('token')).toBe(3)
     expect(count('transfer')).toBe(3)
+  })
+})
+
+describe('scope sets', () => {
+  it('picks the Transfer token from other_tokens by resource_server when another server\'s token is at the top level', async () => {
+    const globus = await startGlobus(res)
+    const auth = await recordingProxy(res, globus.url)
+    const scopes = ['openid', `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`]
+    const { client } = buildGlobus(res, { url: globus.url, authUrl: auth.url, scopes })
+    const result = await client.submitTransfer(await spec(client))
+    expect(result.code).toBe('Accepted')
+    // the submission's token request answered two tokens, Auth's first
+    expect(globus.sim.tokens().map((t) => t.scope)).toEqual([TRANSFER_SCOPE, 'openid', `${TRANSFER_SCOPE}[*${dataAccess(SRC)}]`])
+    expect(globus.sim.core.count('transfer')).toBe(1)
+  })
+
+  it('fails with an error naming the scopes when Auth issued no Transfer token', async () => {
+    const { client, sim } = await setup({ scopes: ['openid'] })
+    const err = await failure(client.submitTransfer(await spec(client)))
+    expect(err.code).toBe('MalformedAnswer')
+    expect(err.message).toContain('transfer.api.globus.org')
+    expect(err.message).toContain('"openid"')
+    expect(sim.core.count('transfer')).toBe(0)
+  })
+
+  it('fails only the submissions that need a data_access scope Auth refuses, naming the facility, and remembers the refusal', async () => {
+    const globus = await startGlobus(res)
+    const perCollection = (c: string) => [`${TRANSFER_SCOPE}[*${dataAccess(c)}]`]
+    const { client, tokens } = buildGlobus(res, {
+      url: globus.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: perCollection(SRC) },
+        { name: 'dst', collection: DST, scopes: perCollection(DST) },
+        { name: 'guest', collection: GUEST, scopes: perCollection(GUEST) },
+      ],
+    })
+    const err = await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(err).toMatchObject({ status: 400, code: 'UNKNOWN_SCOPE_ERROR' })
+    expect(err.message).toContain('facility guest')
+    expect(err.message).toContain(`requested unknown scopes: ['${dataAccess(GUEST)}']`)
+    expect(err.message).not.toContain('facility src')
+    expect(globus.sim.core.count('transfer')).toBe(0)
+    // every other pair keeps working
+    expect((await client.submitTransfer(await spec(client))).code).toBe('Accepted')
+    expect(await tokens.degraded()).toEqual([
+      expect.objectContaining({ name: 'guest', scopes: perCollection(GUEST)[0], message: expect.stringContaining('unknown scopes') }),
+    ])
+    const tokenCalls = globus.sim.core.count('token')
+    // the refused sets are not asked for again at once
+    await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(globus.sim.core.count('token')).toBe(tokenCalls)
+  })
+
+  it('adds ConsentRequired scopes to the facility of the collection they name, and drops them when Auth refuses them', async () => {
+    const globus = await startGlobus(res)
+    const { client, tokens } = buildGlobus(res, {
+      url: globus.url,
+      facilities: [
+        { name: 'src', collection: SRC, scopes: [TRANSFER_SCOPE] },
+        { name: 'guarded', collection: GUARDED, scopes: [TRANSFER_SCOPE] },
+        { name: 'guest', collection: GUEST, scopes: [TRANSFER_SCOPE] },
+      ],
+    })
+    await client.submitTransfer(await spec(client, { facilities: ['src', 'guarded'], destinationCollection: GUARDED }))
+    expect(tokens.scopesOf(['guarded'])).toEqual([`${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`])
+    expect(tokens.scopesOf(['src'])).toEqual([TRANSFER_SCOPE])
+    // a consent Auth will not grant: Transfer asks for the guest collection's data_access scope
+    globus.sim.core.inject('transfer', {
+      status: 403,
+      body: { code: 'ConsentRequired', message: 'Missing consent', required_scopes: [`${TRANSFER_SCOPE}[*${dataAccess(GUEST)}]`] },
+    })
+    const err = await failure(client.submitTransfer(await spec(client, { facilities: ['src', 'guest'], destinationCollection: GUEST })))
+    expect(err.code).toBe('UNKNOWN_SCOPE_ERROR')
+    expect(tokens.scopesOf(['guest'])).toEqual([TRANSFER_SCOPE])
+    expect(tokens.scopesOf(['guarded'])).toEqual([`${TRANSFER_SCOPE}[*${dataAccess(GUARDED)}]`])
   })
 })
 

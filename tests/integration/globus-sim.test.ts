@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/sandbox/sim-core.js'
 const SRC = 'aa752cea-8222-5bc8-acd9-555b090c0ccb'
 const DST = '313ce13e-b597-5858-ae13-29e46fea26e6'
 const GUARDED = '5b9bd3c4-2a7d-4d6c-9d83-1f5b1b6a0c11'
+const GUEST = '9c3f6a1e-0d4b-4e8a-b7a2-6f1d2c3b4a5e'
 const TRANSFER = 'urn:globus:auth:scope:transfer.api.globus.org:all'
 const BASIC = `Basic ${Buffer.from('sandbox-client:sandbox-secret').toString('base64')}`
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -119,6 +120,45 @@ describe('token endpoint', () => {
       },
     ])
     expect(sim.core.count('token')).toBe(1)
+  })
+
+  it('answers one token per resource server: the first scope\'s at the top level, the others in other_tokens', async () => {
+    const { sim, call } = await start()
+    const transfer = `${TRANSFER}[*https://auth.globus.org/scopes/${SRC}/data_access]`
+    const res = await call('POST', '/v2/oauth2/token', {
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&scope=${encodeURIComponent(`openid ${transfer}`)}`,
+    })
+    expect(res.status).toBe(200)
+    const shape = { access_token: expect.any(String), expires_in: 172800, token_type: 'Bearer' }
+    expect(res.body).toEqual({
+      ...shape,
+      scope: 'openid',
+      resource_server: 'auth.globus.org',
+      other_tokens: [{ ...shape, scope: transfer, resource_server: 'transfer.api.globus.org' }],
+    })
+    // only the Transfer token is good at the Transfer API
+    const listed = (token: string) => call('GET', '/v0.10/task_list', { headers: { authorization: `Bearer ${token}` } })
+    expect((await listed(res.body.access_token)).status).toBe(401)
+    expect((await listed(res.body.other_tokens[0].access_token)).status).toBe(200)
+    expect(sim.tokens().map((t) => t.scope)).toEqual(['openid', transfer])
+  })
+
+  it('refuses the data_access scope of a collection that has none with Globus Auth\'s error, issuing nothing', async () => {
+    const { sim, call } = await start({ collections: { [GUEST]: { root: await tempDir(), hasDataAccessScope: false } } })
+    const scope = `${TRANSFER}[*https://auth.globus.org/scopes/${SRC}/data_access *https://auth.globus.org/scopes/${GUEST}/data_access]`
+    const res = await call('POST', '/v2/oauth2/token', {
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&scope=${encodeURIComponent(scope)}`,
+    })
+    expect(res.status).toBe(400)
+    const detail = `client_id=sandbox-client requested unknown scopes: ['https://auth.globus.org/scopes/${GUEST}/data_access']`
+    expect(res.body).toEqual({
+      errors: [{ status: '400', id: expect.stringMatching(UUID), code: 'UNKNOWN_SCOPE_ERROR', detail, title: 'Unknown Scope' }],
+      error: 'invalid_scope',
+      error_description: detail,
+    })
+    expect(sim.tokens()).toEqual([])
   })
 
   it('refuses wrong or missing credentials and other grant types', async () => {

@@ -152,6 +152,7 @@ describe('retry rules', () => {
     globus.sim.core.inject('transfer', { status: 503, times: 2 })
     const result = await gc.submitTransfer({
       submissionId,
+      facilities: ['src', 'dst'],
       sourceCollection: SRC,
       destinationCollection: DST,
       label: 'job 1',
@@ -225,6 +226,7 @@ describe('Retry-After', () => {
     const submissionId = await client.getSubmissionId()
     const { taskId } = await client.submitTransfer({
       submissionId,
+      facilities: ['src', 'dst'],
       sourceCollection: SRC,
       destinationCollection: DST,
       label: 'job 1',
@@ -428,8 +430,8 @@ describe('observe', () => {
     sim.core.inject('submission_id', { latencyMs: 120 })
     await submissionId()
     expect(attempts).toEqual([
-      { service: 'globus', operation: 'submission_id', status: 503, durationMs: expect.any(Number) },
-      { service: 'globus', operation: 'submission_id', status: 'error', durationMs: expect.any(Number) },
+      { service: 'globus', operation: 'submission_id', status: 503, durationMs: expect.any(Number), error: 'Simulated failure (HTTP 503)' },
+      { service: 'globus', operation: 'submission_id', status: 'error', durationMs: expect.any(Number), error: expect.stringContaining('other side closed') },
       { service: 'globus', operation: 'submission_id', status: 200, durationMs: expect.any(Number) },
     ])
     expect(attempts.every((a) => a.durationMs >= 0)).toBe(true)

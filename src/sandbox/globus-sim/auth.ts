@@ -1,5 +1,6 @@
 // Simulated Globus Auth: client-credentials tokens, their scopes and their validity.
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { HttpResponse } from 'msw'
 import { parseScope, splitScopes } from '../../globus/scopes.js'
 import type { Clock } from '../sim-core.js'
 import type { IssuedToken } from './types.js'
@@ -97,7 +98,56 @@ export class TokenStore {
   }
 }
 
+/**
+ * The resource server a top-level scope belongs to: `urn:globus:auth:scope:<server>:<name>`,
+ * `https://auth.globus.org/scopes/<server>/<name>`, and OpenID Connect scopes for Globus Auth
+ * itself (globus_sdk/scopes: each scope collection names its resource_server this way).
+ */
+export function resourceServerOf (scope: string): string {
+  const urn = /^urn:globus:auth:scope:([^:]+):/.exec(scope)
+  if (urn?.[1]) return urn[1]
+  const url = /^https:\/\/auth\.globus\.org\/scopes\/([^/]+)\//.exec(scope)
+  if (url?.[1]) return url[1]
+  return 'auth.globus.org'
+}
+
+/**
+ * The request's scopes grouped by resource server, in the order first asked: Globus Auth issues
+ * one token per resource server, the first at the top level of its answer and the others in
+ * `other_tokens` (globus_sdk/response/oauth.py reads both; which one comes first Globus
+ * documents nothing about, so the simulator puts the first scope's server first).
+ */
+export function scopesByResourceServer (scope: string): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const entry of splitScopes(scope)) {
+    const server = resourceServerOf(parseScope(entry).base)
+    groups.set(server, [...(groups.get(server) ?? []), entry])
+  }
+  return groups
+}
+
 /** Whether a token's scope carries `data_access` of `collection` as a dependency of Transfer. */
 export function hasDataAccess (scope: string, collection: string): boolean {
   return parseScopes(scope).get(TRANSFER_SCOPE)?.includes(dataAccessScope(collection)) ?? false
+}
+
+/**
+ * Globus Auth refusing a token request that names scopes it does not know, e.g. the data_access
+ * scope of a collection that has none. The body has the shape of Globus Auth's errors in
+ * globus_sdk/testing/data/auth/_common.py (`errors[]` with status, id, code, detail, title, plus
+ * `error` and `error_description`); `invalid_scope` is the token endpoint's error for this
+ * (RFC 6749 §5.2); the wording and the UNKNOWN_SCOPE_ERROR code are Globus Auth's own, as users
+ * quote them ("client_id=... requested unknown scopes: [...]", XSEDE/oauth-ssh#79,
+ * esgf2-us/metagrid#790). The status (400) Globus documents nothing about; RFC 6749 §5.2 says 400.
+ */
+export function authError (clientId: string, unknownScopes: string[]): Response {
+  const detail = `client_id=${clientId} requested unknown scopes: [${unknownScopes.map((s) => `'${s}'`).join(', ')}]`
+  return HttpResponse.json(
+    {
+      errors: [{ status: '400', id: randomUUID(), code: 'UNKNOWN_SCOPE_ERROR', detail, title: 'Unknown Scope' }],
+      error: 'invalid_scope',
+      error_description: detail,
+    },
+    { status: 400 }
+  )
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { HttpResponse, http, type RequestHandler } from 'msw'
 import type { SimCore } from '../sim-core.js'
-import { parseBasic, type TokenStore, TRANSFER_SCOPE } from './auth.js'
+import { authError, parseBasic, parseScopes, scopesByResourceServer, type TokenStore, TRANSFER_SCOPE } from './auth.js'
 import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
@@ -66,15 +66,26 @@ function tokenEndpoint (state: SimState) {
       return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
     }
     const scope = form.get('scope')?.trim() || TRANSFER_SCOPE
-    const issued = state.tokens.issue(creds[0], scope)
-    return HttpResponse.json({
-      access_token: issued.token,
-      scope,
-      expires_in: issued.expiresIn,
-      token_type: 'Bearer',
-      resource_server: 'transfer.api.globus.org',
-      other_tokens: [],
+    const unknown = [...parseScopes(scope).values()]
+      .flat()
+      .filter((dep) => {
+        const collection = /^https:\/\/auth\.globus\.org\/scopes\/([^/]+)\/data_access$/.exec(dep)?.[1]
+        return collection !== undefined && state.collections[collection]?.hasDataAccessScope === false
+      })
+    if (unknown.length) return authError(creds[0], unknown)
+    // One token per resource server, as oauth2_client_credentials_tokens.py records it:
+    // access_token, scope, expires_in, token_type, resource_server, other_tokens.
+    const tokens = [...scopesByResourceServer(scope)].map(([server, scopes]) => {
+      const issued = state.tokens.issue(creds[0], scopes.join(' '))
+      return {
+        access_token: issued.token,
+        scope: scopes.join(' '),
+        expires_in: issued.expiresIn,
+        token_type: 'Bearer',
+        resource_server: server,
+      }
     })
+    return HttpResponse.json({ ...tokens[0], other_tokens: tokens.slice(1) })
   }
 }
 

@@ -6,6 +6,11 @@ export interface CollectionOptions {
   root: string
   /** Transfers touching it need `https://auth.globus.org/scopes/<id>/data_access` in the token. */
   requireDataAccessConsent?: boolean
+  /**
+   * false: the collection has no data_access scope (a guest collection, a high-assurance or
+   * GCP collection, a GCSv4 endpoint), and Globus Auth refuses a token request naming it.
+   */
+  hasDataAccessScope?: boolean
   /** `*_endpoint_display_name` in task documents (default: the root folder's base name). */
   displayName?: string
 }

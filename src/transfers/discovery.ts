@@ -1,0 +1,80 @@
+// Discovery (§6): lists the unfinished transfer jobs in SciCat and adopts those this process should follow but does not yet.
+import type { Logger } from 'pino'
+import type { Config } from '../config/resolve.js'
+import type { Job, ScicatClient } from '../scicat/client.js'
+import type { CapacityQueue } from './capacity-queue.js'
+import { endedStatuses } from './job-state.js'
+import type { TrackedTransfers } from './tracked-transfers.js'
+import { adoptedTransfer } from './transfer.js'
+
+/** Which unfinished jobs this process may adopt at all (deployment scoping plugs in here). */
+export type AdoptionFilter = (job: Job) => boolean
+
+export interface DiscoveryDeps {
+  config: Config
+  scicat: ScicatClient
+  log: Logger
+  tracked: TrackedTransfers
+  capacity: CapacityQueue
+  /** Jobs a DELETE is cancelling right now: left alone. */
+  isCancelling: (jobId: string) => boolean
+  adopts: AdoptionFilter
+  now: () => number
+}
+
+export class Discovery {
+  /** Submission ids of jobs a request is creating right now: left alone too. */
+  readonly creating = new Set<string>()
+  /** Jobs whose jobParams cannot be tracked (warned about once). */
+  private readonly skipped = new Set<string>()
+  private lastRun = Number.NEGATIVE_INFINITY
+
+  constructor (private readonly deps: DiscoveryDeps) {}
+
+  /** On start, and every task.discoveryInterval. */
+  get due (): boolean {
+    return this.deps.now() - this.lastRun >= this.deps.config.task.discoveryInterval * 1000
+  }
+
+  /** Forgets what earlier runs learnt: the next cycle discovers again, as on start. */
+  reset (): void {
+    this.lastRun = Number.NEGATIVE_INFINITY
+    this.skipped.clear()
+  }
+
+  /** Adopts the unfinished jobs not followed yet, in creation order; returns how many. */
+  async discover (): Promise<number> {
+    const { config, scicat, log, tracked, capacity, isCancelling, adopts } = this.deps
+    this.lastRun = this.deps.now()
+    const watch = tracked.watchEnded()
+    let jobs: Job[]
+    try {
+      jobs = await scicat.findJobs({
+        type: config.scicat.jobType,
+        'jobResultObject.status': { $nin: endedStatuses },
+      })
+    } finally {
+      watch.stop()
+    }
+    jobs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+    let adopted = 0
+    for (const job of jobs) {
+      if (tracked.has(job.id) || this.skipped.has(job.id) || isCancelling(job.id) || watch.ended.has(job.id)) continue
+      if (!adopts(job)) continue
+      const { transfer: t, problem } = adoptedTransfer(job)
+      if (!t) {
+        this.skipped.add(job.id)
+        log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
+        continue
+      }
+      if (this.creating.has(t.params.globusSubmissionId)) continue
+      tracked.add(t)
+      if (t.state === 'active') capacity.occupy(job.id)
+      else capacity.enqueue(job.id)
+      adopted++
+    }
+    if (adopted) log.info({ adopted, tracked: tracked.size }, 'adopted unfinished transfers')
+    tracked.updateGauges()
+    return adopted
+  }
+}

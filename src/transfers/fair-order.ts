@@ -1,0 +1,194 @@
+// The fair order of the Globus capacity queue (DESIGN §6): which queued job takes the next free slot, and every job's place.
+import type { FairShare } from '../config/schema.js'
+import { MinHeap } from './min-heap.js'
+
+export type { FairShare }
+
+/** What the fair order knows of a transfer, queued or submitted: its owner and its two facilities. */
+export interface OwnedTransfer {
+  ownerUser?: string
+  ownerGroup: string
+  sourceFacility: string
+  destFacility: string
+}
+
+export interface QueuedJob extends OwnedTransfer {
+  id: string
+  /** The job's createdAt in SciCat (ISO 8601): how long it has waited. */
+  createdAt: string
+  /** Arrival order: breaks ties between equal createdAt (SciCat stamps milliseconds). */
+  seq: number
+}
+
+export interface FairPolicy {
+  fairShare: FairShare
+  /** globus.maxActiveTasksPerUser; undefined: no limit. */
+  maxActiveTasksPerUser?: number
+  /** facilities[].maxActiveTasks by facility name; a facility not in the map has no limit. */
+  facilityLimits: ReadonlyMap<string, number>
+}
+
+/** Why a job cannot take a free slot now: a limit its user or one of its facilities has reached. */
+export type Hold =
+  | { limit: 'user'; user: string; max: number }
+  | { limit: 'facility'; facility: string; max: number }
+
+export interface FairOrder {
+  /** Every queued job, in the order free slots would go to them if no running task ended. */
+  jobs: QueuedJob[]
+  /** The first `ready` jobs are held by no limit: free slots go to them, in this order. */
+  ready: number
+  /** Why each job from `ready` on is held: `holds[i]` belongs to `jobs[ready + i]`. */
+  holds: Hold[]
+}
+
+/** The user a per-user limit counts against (a job without ownerUser: its group). */
+export function userOf (t: OwnedTransfer): string {
+  return t.ownerUser ? `user:${t.ownerUser}` : `group:${t.ownerGroup}`
+}
+
+/** The owner whose share a transfer uses: its user, its group, or one line for all (`none`). */
+export function ownerOf (t: OwnedTransfer, fairShare: FairShare): string {
+  if (fairShare === 'none') return ''
+  return fairShare === 'group' ? `group:${t.ownerGroup}` : userOf(t)
+}
+
+/** The facilities a transfer uses (one, when it stays within a facility). */
+export function facilitiesOf (t: OwnedTransfer): string[] {
+  return t.sourceFacility === t.destFacility ? [t.sourceFacility] : [t.sourceFacility, t.destFacility]
+}
+
+function bump (counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by
+  if (n > 0) counts.set(key, n)
+  else counts.delete(key)
+}
+
+/** Unfinished submitted tasks per owner, per user and per facility. */
+export class TaskCounts {
+  readonly byOwner = new Map<string, number>()
+  readonly byUser = new Map<string, number>()
+  readonly byFacility = new Map<string, number>()
+
+  constructor (private readonly fairShare: FairShare, tasks: Iterable<OwnedTransfer> = []) {
+    for (const t of tasks) this.add(t)
+  }
+
+  add (t: OwnedTransfer, by = 1): void {
+    bump(this.byOwner, ownerOf(t, this.fairShare), by)
+    bump(this.byUser, userOf(t), by)
+    for (const f of facilitiesOf(t)) bump(this.byFacility, f, by)
+  }
+
+  remove (t: OwnedTransfer): void {
+    this.add(t, -1)
+  }
+
+  /** The limit that keeps `t` from being submitted now, if any. */
+  holdOf (t: OwnedTransfer, policy: FairPolicy): Hold | undefined {
+    const perUser = policy.maxActiveTasksPerUser
+    if (perUser !== undefined && (this.byUser.get(userOf(t)) ?? 0) >= perUser) {
+      return { limit: 'user', user: t.ownerUser ?? t.ownerGroup, max: perUser }
+    }
+    for (const facility of facilitiesOf(t)) {
+      const max = policy.facilityLimits.get(facility)
+      if (max !== undefined && (this.byFacility.get(facility) ?? 0) >= max) return { limit: 'facility', facility, max }
+    }
+    return undefined
+  }
+}
+
+interface Entry {
+  job: QueuedJob
+  /** createdAt in ms; a date that does not parse waits behind every other. */
+  at: number
+  hold?: Hold
+}
+
+/** One owner's queued jobs, first in first out, and the owner's tasks (submitted, or placed in the order so far). */
+interface OwnerLine {
+  tasks: number
+  entries: Entry[]
+  head: number
+  held: Entry[]
+}
+
+const earlier = (x: Entry, y: Entry): boolean => (x.at !== y.at ? x.at < y.at : x.job.seq < y.job.seq)
+
+/** The owner with fewer tasks goes first; between equals, the one whose next job has waited longest. */
+const ownerBefore = (a: OwnerLine, b: OwnerLine): boolean =>
+  a.tasks !== b.tasks ? a.tasks < b.tasks : earlier(a.entries[a.head]!, b.entries[b.head]!)
+
+/**
+ * Simulates the slots freeing one by one: each goes to the owner with the fewest tasks (ties
+ * to the longest-waiting job), to that owner's oldest job that no limit holds; a job it gives
+ * a slot counts for its owner, user and facilities from then on. A held job stays held for
+ * the rest of the simulation (counts only grow), so it is set aside and never blocks the jobs
+ * behind it; the held jobs follow, in the same fair order, as if their limits had cleared.
+ * O(n log n): a sort per owner, and two heap operations per job.
+ */
+export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTransfer>, policy: FairPolicy): FairOrder {
+  const counts = new TaskCounts(policy.fairShare, active)
+  const lines = new Map<string, OwnerLine>()
+  for (const job of queued) {
+    const owner = ownerOf(job, policy.fairShare)
+    let line = lines.get(owner)
+    if (!line) {
+      line = { tasks: counts.byOwner.get(owner) ?? 0, entries: [], head: 0, held: [] }
+      lines.set(owner, line)
+    }
+    const at = Date.parse(job.createdAt)
+    line.entries.push({ job, at: Number.isNaN(at) ? Number.POSITIVE_INFINITY : at })
+  }
+  for (const line of lines.values()) line.entries.sort((x, y) => (earlier(x, y) ? -1 : earlier(y, x) ? 1 : 0))
+
+  const jobs: QueuedJob[] = []
+  const holds: Hold[] = []
+  const drain = (withLimits: boolean) => {
+    const heap = new MinHeap(ownerBefore)
+    for (const line of lines.values()) if (line.head < line.entries.length) heap.push(line)
+    for (let line = heap.pop(); line; line = heap.pop()) {
+      const entry = line.entries[line.head++]!
+      const hold = withLimits ? counts.holdOf(entry.job, policy) : undefined
+      if (hold) {
+        entry.hold = hold
+        line.held.push(entry)
+      } else {
+        jobs.push(entry.job)
+        if (entry.hold) holds.push(entry.hold)
+        line.tasks++
+        if (withLimits) counts.add(entry.job)
+      }
+      if (line.head < line.entries.length) heap.push(line)
+    }
+  }
+  drain(true)
+  const ready = jobs.length
+  for (const line of lines.values()) {
+    line.entries = line.held
+    line.head = 0
+  }
+  drain(false)
+  return { jobs, ready, holds }
+}
+
+/**
+ * The place in the fair order of a job that has just joined the queue (it has waited least of
+ * all), from counts alone, in O(owners): every queued job of its owner, and of each other owner
+ * p the jobs that reach p's share up to the newcomer's level. Limits are not looked at (the
+ * next cycle's fair order does). `queuedByOwner` does not count the newcomer.
+ */
+export function aheadOfNewcomer (
+  owner: string,
+  queuedByOwner: ReadonlyMap<string, number>,
+  tasksByOwner: ReadonlyMap<string, number>
+): number {
+  const own = queuedByOwner.get(owner) ?? 0
+  const level = (tasksByOwner.get(owner) ?? 0) + own
+  let ahead = own
+  for (const [other, queued] of queuedByOwner) {
+    if (other === owner) continue
+    ahead += Math.max(0, Math.min(queued, level + 1 - (tasksByOwner.get(other) ?? 0)))
+  }
+  return ahead
+}
