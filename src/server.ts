@@ -3,7 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { loadCredentials } from './config/credentials.js'
 import { ConfigError, loadConfig } from './config/loader.js'
 import { hostPort } from './config/resolve.js'
-import { createLeadership, type Leadership } from './ha/leadership.js'
+import type { Leadership } from './ha/leadership.js'
 import { UpstreamError } from './http/upstream-error.js'
 import { createLogger } from './logger.js'
 import { Metrics } from './metrics.js'
@@ -24,6 +24,8 @@ export async function serve (options: ServeOptions): Promise<number> {
   const metrics = new Metrics({ defaultMetrics: true })
   let leadership: Leadership | undefined
   if (config.ha) {
+    // @kubernetes/client-node is large (seconds to load on a busy machine): only loaded with ha.lease
+    const { createLeadership } = await import('./ha/leadership.js')
     try {
       leadership = createLeadership(config.ha.lease, { env: options.env, logger, registry: metrics.registry })
     } catch (err) {

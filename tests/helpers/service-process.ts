@@ -95,7 +95,7 @@ export class ServiceProcess {
       }, { timeoutMs: options.readyMs ?? 15_000 })
     } catch (err) {
       await service.kill('SIGKILL')
-      throw err
+      throw new Error(`${(err as Error).message}\n--- service log ---\n${service.output}`)
     }
     return service
   }
