@@ -1,5 +1,8 @@
-// `npm run bench [-- tracker submit startup] [--strict]`: runs the benchmarks and sums up their targets.
+// `npm run bench [-- tracker submit startup fair-order] [--strict]`: runs the benchmarks and sums up their targets.
+import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
+import { fileListBench } from './filelist.js'
+import { scaleBench } from './scale.js'
 import { startupBench } from './startup.js'
 import { submitBench } from './submit.js'
 import { trackerBench } from './tracker.js'
@@ -8,6 +11,9 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   tracker: () => trackerBench(),
   submit: () => submitBench(),
   startup: () => startupBench(),
+  filelist: () => fileListBench(),
+  scale: () => scaleBench(),
+  'fair-order': () => fairOrderBench(),
 }
 
 const args = process.argv.slice(2)

@@ -222,6 +222,31 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
       targets.push(target(`${name}: peak RSS < 256 MB`, `${c.peakRssMb} MB`, c.peakRssMb < 256))
     }
   }
+  // CPU per upstream call in busy cycles (every job moved), against the Go design's in the same run:
+  // where the service makes a call per job too (N <= the progress budget, or no budget)
+  const perCall = (c: TrackerCase) => median(of(c, 'busy').map((x) => (x.cpuMs * 1000) / Math.max(1, x.globusCalls + x.globusTokens + x.patches)))
+  for (const n of sizes) {
+    const go = cases.find((c) => c.impl === 'go-baseline' && c.n === n)
+    if (!go) continue
+    for (const c of cases.filter((x) => x.n === n && (x.impl === 'service-unbounded' || (x.impl === 'service' && n <= PROGRESS_BUDGET)))) {
+      const ratio = perCall(c) / perCall(go)
+      targets.push(
+        target(
+          `tracker ${c.impl} N=${n}: CPU per upstream call in busy cycles <= 1.5x the Go baseline's`,
+          `${round(perCall(c), 0)} µs vs ${round(perCall(go), 0)} µs: ${round(ratio, 2)}x`,
+          ratio <= 1.5
+        )
+      )
+    }
+  }
+  for (const c of cases.filter((x) => x.impl === 'service' && x.n >= 10_000)) {
+    const idle = max(of(c, 'idle').map((s) => s.cpuMs))
+    const us = (idle * 1000) / c.n
+    targets.push(target(`tracker service N=${c.n}: idle cycle CPU per tracked transfer <= 10 µs`, `max ${round(us, 1)} µs`, us <= 10))
+    const worst = max(c.cycles.map((s) => s.cpuMs))
+    targets.push(target(`tracker service N=${c.n}: CPU of every cycle < pollInterval / 10 (${POLL_MS / 10} ms)`, `max ${worst} ms`, worst < POLL_MS / 10))
+    targets.push(target(`tracker service N=${c.n}: peak RSS < 512 MB`, `${c.peakRssMb} MB`, c.peakRssMb < 512))
+  }
   printTargets(targets)
   const file = writeResult('tracker', {
     setup: {

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/resolve.js'
-import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
+import { errorHandlers, notValidHttp } from './error-handler.js'
 import type { GlobusClient } from './globus/client.js'
 import { answersOnStandby, type RoleSource, standbyMessage } from './ha/role.js'
 import type { Metrics } from './metrics.js'
@@ -21,7 +21,6 @@ import { transfersRoutes } from './routes/transfers.js'
 import { uiRoutes } from './routes/ui.js'
 import type { ScicatClient } from './scicat/client.js'
 import type { ServiceToken } from './scicat/service-token.js'
-import type { InstanceRole } from './service-status.js'
 import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
 import { trackerQueueView } from './transfers/queue-view.js'
 import { Tracker } from './transfers/tracker.js'
@@ -40,7 +39,7 @@ export interface AppDeps {
   now?: () => number
   /** Recent upstream requests (GET /status); createDeps feeds one from the upstream clients. */
   activity?: UpstreamActivity
-  /** With ha.lease: this instance's role (absent: it is alone, always active; `single` in GET /status). */
+  /** With ha.lease: this instance's role (absent: it is alone, always active). */
   role?: RoleSource
 }
 
@@ -67,6 +66,9 @@ declare module 'fastify' {
 const closingKeepAliveMs = 1000
 
 export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const { errorHandler, notFoundHandler, frameworkErrorHandler, clientErrorHandler } = errorHandlers(
+    config.server.errorStatuses
+  )
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: Math.round(config.server.bodyLimitMb * 1024 * 1024),
@@ -78,6 +80,9 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with an empty 400 of its own; the hook
+    // below answers it as JSON like every other malformed request
+    http: { requireHostHeader: false },
   }) as unknown as FastifyInstance
   // Query, path and headers: strings coerced to the declared types, every problem named at once.
   // Bodies: JSON has its own types, and validation stops at the first problem: a large fileList
@@ -103,8 +108,9 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema })
   })
 
+  // Bodies are JSON only: any other type (text/plain too, which Fastify parses by default) is 415.
   // An empty JSON body is "no body" (the Go service accepted POST /transfer without one).
-  app.removeContentTypeParser('application/json')
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined)
     try {
@@ -116,6 +122,12 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
 
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+      reply.header('connection', 'close')
+      throw new ProxyError('PROXY_VALIDATION', notValidHttp, { details: 'an HTTP/1.1 request must carry a Host header' })
+    }
+  })
 
   // Requests that still arrive on open keep-alive connections while the app closes.
   let closing = false
@@ -132,15 +144,6 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     }
   })
 
-  if (role) {
-    // a standby makes no upstream call: only the routes that need none answer
-    app.addHook('onRequest', async (req) => {
-      if (role.role === 'standby' && !answersOnStandby(req.routeOptions.url)) {
-        throw new ProxyError('PROXY_STANDBY', standbyMessage(role), { retryAfter: role.retryAfterSeconds })
-      }
-    })
-  }
-
   // Browsers on these origins (the SciCat frontend's dataset actions) may call the API.
   if (config.server.cors.origins.length) {
     await app.register(cors, {
@@ -149,6 +152,15 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
       allowedHeaders: ['SciCat-API-Key', 'Authorization', 'Content-Type', 'Idempotency-Key'],
       exposedHeaders: ['Retry-After'],
       maxAge: 600,
+    })
+  }
+
+  if (role) {
+    // a standby makes no upstream call: only the routes that need none answer
+    app.addHook('onRequest', async (req) => {
+      if (role.role === 'standby' && !answersOnStandby(req.routeOptions.url)) {
+        throw new ProxyError('PROXY_STANDBY', standbyMessage(role), { retryAfter: role.retryAfterSeconds })
+      }
     })
   }
 
@@ -174,7 +186,7 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     queue,
     readiness,
     activity: deps.activity ?? new UpstreamActivity(now),
-    role: (): InstanceRole => deps.role?.role ?? 'single',
+    role: () => deps.role?.role ?? 'single',
   }
 
   await app.register(docsRoutes)

@@ -1,7 +1,8 @@
 // One error handler: every error, from every route, becomes JSON {message, details?, code}.
-import { STATUS_CODES } from 'node:http'
+import { type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { type ErrorStatusMode, wireStatus } from './error-statuses.js'
 import { type ErrorCode, ProxyError, upstreamFailure } from './errors.js'
 import { UpstreamError } from './http/upstream-error.js'
 import { WritesFenced } from './transfers/write-gate.js'
@@ -53,21 +54,12 @@ function render (err: unknown): { status: number; body: Body; retryAfter?: numbe
   return { status: 500, body: { message: 'internal error', code: 'PROXY_INTERNAL' } }
 }
 
-export function errorHandler (err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const { status, body, retryAfter } = render(err)
-  // only a bug deserves a stack trace; upstream trouble and shutdown are expected conditions
-  if (status === 500) req.log.error({ err }, body.message)
-  else if (status > 500) req.log.warn({ code: body.code, status, details: body.details }, body.message)
-  else req.log.info({ code: body.code, status }, body.message)
-  if (retryAfter) reply.header('retry-after', String(retryAfter))
-  reply.code(status).type('application/json; charset=utf-8').send(body)
-}
-
-export function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
-  reply
-    .code(404)
-    .type('application/json; charset=utf-8')
-    .send({ message: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'PROXY_NOT_FOUND' })
+/** The handlers Fastify and Node call with an error; each answers through `wireStatus` (server.errorStatuses). */
+export interface ErrorHandlers {
+  errorHandler(err: unknown, req: FastifyRequest, reply: FastifyReply): void
+  notFoundHandler(req: FastifyRequest, reply: FastifyReply): void
+  frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void
+  clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void
 }
 
 /** Errors Fastify's router meets before any route runs: a malformed URL, a path parameter too long. */
@@ -77,29 +69,75 @@ const routerErrors: Record<string, [number, string]> = {
   FST_ERR_MAX_PARAM_LENGTH: [414, 'a path parameter is too long'],
 }
 
-export function frameworkErrorHandler (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  const known = routerErrors[err.code]
-  errorHandler(known ? Object.assign(new Error(known[1]), { statusCode: known[0] }) : err, req, reply)
+/** The message every request refused as malformed HTTP carries (the parser's, and a missing Host). */
+export const notValidHttp = 'the request is not valid HTTP'
+
+/** The answer Node is writing on this socket (node:http keeps it there), if any. */
+function inFlightAnswer (socket: Duplex): { req?: IncomingMessage; headersSent?: boolean } | undefined {
+  return (socket as Duplex & { _httpMessage?: { req?: IncomingMessage; headersSent?: boolean } })._httpMessage ?? undefined
 }
 
 /**
- * A request Node's HTTP parser refused (bad header bytes, headers too large, an unknown method,
- * a timeout): answered on the socket, as JSON like every other error, before the socket closes.
+ * The method and URL of a request Node's parser refused, where known: from the answer already
+ * under way (a request whose body timed out), else from the request line in the bytes that
+ * failed to parse. A request whose request line never arrived is no route, so keeps its status.
  */
-export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, message] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'the request took too long to arrive']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'the request headers are too large']
-        : [400, 'the request is not valid HTTP']
-  const body = JSON.stringify({ message, code: 'PROXY_VALIDATION' })
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`
-    )
+function refusedRequest (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): { method?: string; url?: string } {
+  const inFlight = inFlightAnswer(socket)?.req
+  if (inFlight) return { method: inFlight.method, url: inFlight.url }
+  const line = /^([A-Z]+) (\S+) HTTP\//.exec(err.rawPacket?.toString('latin1', 0, 8192) ?? '')
+  return line ? { method: line[1], url: line[2] } : {}
+}
+
+export function errorHandlers (mode: ErrorStatusMode): ErrorHandlers {
+  const answer = (req: FastifyRequest, reply: FastifyReply, status: number, body: Body, retryAfter?: number) => {
+    if (retryAfter) reply.header('retry-after', String(retryAfter))
+    reply.code(wireStatus(mode, req.method, req.url, status)).type('application/json; charset=utf-8').send(body)
   }
-  socket.destroy()
+  const errorHandler = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const { status, body, retryAfter } = render(err)
+    // only a bug deserves a stack trace; upstream trouble and shutdown are expected conditions
+    if (status === 500) req.log.error({ err }, body.message)
+    else if (status > 500) req.log.warn({ code: body.code, status, details: body.details }, body.message)
+    else req.log.info({ code: body.code, status }, body.message)
+    answer(req, reply, status, body, retryAfter)
+  }
+  return {
+    errorHandler,
+    notFoundHandler (req, reply) {
+      answer(req, reply, 404, { message: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'PROXY_NOT_FOUND' })
+    },
+    frameworkErrorHandler (err, req, reply) {
+      const known = routerErrors[err.code]
+      errorHandler(known ? Object.assign(new Error(known[1]), { statusCode: known[0] }) : err, req, reply)
+    },
+    /**
+     * A request Node's HTTP parser refused (bad header bytes, headers too large, an unknown method,
+     * a timeout): answered on the socket, as JSON like every other error, before the socket closes.
+     */
+    clientErrorHandler (err, socket) {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return
+      // an answer already begun cannot be followed by another on the same bytes
+      if (inFlightAnswer(socket)?.headersSent) {
+        socket.destroy()
+        return
+      }
+      const [precise, message] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'the request took too long to arrive']
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'the request headers are too large']
+            : [400, notValidHttp]
+      const { method, url } = refusedRequest(err, socket)
+      const status = wireStatus(mode, method, url, precise)
+      const body = JSON.stringify({ message, code: 'PROXY_VALIDATION' })
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+            `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`
+        )
+      }
+      socket.destroy()
+    },
+  }
 }

@@ -103,6 +103,47 @@ async function seedTransfers (n: number): Promise<{ seeded: number; ms: number }
   return { seeded: n, ms: performance.now() - started }
 }
 
+/**
+ * `n` transfer jobs as the service leaves them when Globus has no free slot: statusCode
+ * "queued", a submission id issued by the Globus simulator, no task; "N ahead" as the service
+ * shows it when they follow `ahead` others. Created after every job seeded before.
+ */
+function seedQueued (n: number, ahead = 0): { seeded: number; ms: number } {
+  const started = performance.now()
+  for (let i = 0; i < n; i++) {
+    const submissionId = world.globus.issueSubmissionId()
+    const jobId = randomUUID()
+    const params: TransferParams = {
+      pid: `20.500.12345/bench-queued-${i}`,
+      sourceFacility: 'PSI',
+      destFacility: 'CSCS',
+      sourceCollection: sandboxCollections.source,
+      destinationCollection: sandboxCollections.destination,
+      sourcePath: SEED_FILE,
+      destinationPath: `/bench-seed/queued-${i}/data.bin`,
+      autoArchive: false,
+      globusSubmissionId: submissionId,
+      sourceFolder: '/bench-seed',
+      collectionRootPath: '/',
+      verifyChecksum: true,
+      syncLevel: 'none',
+    }
+    const view = queuedView(submissionId, ahead + i)
+    world.scicat.insertJob({
+      id: jobId,
+      type: world.config.scicat.jobType,
+      ownerGroup: 'p12345',
+      ownerUser: 'alice',
+      contactEmail: 'alice@example.org',
+      jobParams: toJobParams(params),
+      statusCode: view.statusCode,
+      statusMessage: view.statusMessage,
+      jobResultObject: { ...view.jobResultObject },
+    })
+  }
+  return { seeded: n, ms: performance.now() - started }
+}
+
 /** How many transfer jobs' bytesTransferred moved since the last call. */
 function progress (): { jobs: number; progressed: number; byStatusCode: Record<string, number> } {
   const next = new Map<string, number>()
@@ -139,6 +180,20 @@ function jobsSummary () {
   return { byStatusCode, withTask, globusTasks: world.globus.unfinishedCount() }
 }
 
+/** How the job keeps its fileList, the size of its jobParams, and how many items Globus got for it. */
+function storedFileList (jobId: string) {
+  const job = world.scicat.job(jobId)
+  if (!job) throw new Error(`no job ${jobId}`)
+  const params = job.jobParams as Record<string, unknown>
+  const taskId = (job.jobResultObject as { globusTaskId?: string }).globusTaskId
+  const submission = taskId ? world.globus.submission(taskId) : undefined
+  return {
+    storedAs: 'fileListGzip' in params ? 'fileListGzip' : 'fileList' in params ? 'fileList' : 'none',
+    storedMb: Math.round((JSON.stringify(params).length / 1024 ** 2) * 10) / 10,
+    globusItems: submission?.DATA.length ?? 0,
+  }
+}
+
 const ops: Record<string, (...args: never[]) => unknown> = {
   advance: (ms: number) => clock.advance(ms),
   now: () => clock.now(),
@@ -153,6 +208,8 @@ const ops: Record<string, (...args: never[]) => unknown> = {
   cpu: () => process.cpuUsage(),
   setBytesPerSecond: (rate: number) => world.globus.setBytesPerSecond(rate),
   seedTransfers,
+  seedQueued,
+  storedFileList,
   progress,
   addDatasets,
   jobsSummary,

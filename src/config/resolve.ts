@@ -1,5 +1,6 @@
 // Applies the Go service's defaults, compiles templates and renders what is known at load time.
 import { isIP, isIPv4 } from 'node:net'
+import type { ErrorStatusMode } from '../error-statuses.js'
 import { mergeScopes } from '../globus/scopes.js'
 import { type Direction, type FairShare, type FileConfig, type FileFacility, limits, type SyncLevel } from './schema.js'
 import { type HaConfig, resolveLease } from './ha.js'
@@ -53,6 +54,9 @@ export const defaults = {
     syncLevel: 'none' as SyncLevel,
     label: 'SciCat job {{ .JobId }}',
     fairShare: 'user' as FairShare,
+    failOnQuotaErrors: true,
+    skipSourceErrors: false,
+    submitAttempts: 10,
   },
   scicat: {
     jobType: 'globus_transfer_job',
@@ -66,6 +70,7 @@ export const defaults = {
     cors: { origins: [] as string[] },
     /** Members of these groups read GET /status and every transfer in GET /transfers. */
     adminGroups: [] as string[],
+    errorStatuses: 'go' as ErrorStatusMode,
   },
 }
 
@@ -323,6 +328,9 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       label: compile('globus.label', pick(globus.label, defaults.globus.label), labelVariables),
       fairShare: pick(globus.fairShare, defaults.globus.fairShare),
       ...(globus.maxActiveTasksPerUser ? { maxActiveTasksPerUser: globus.maxActiveTasksPerUser } : {}),
+      failOnQuotaErrors: globus.failOnQuotaErrors ?? defaults.globus.failOnQuotaErrors,
+      skipSourceErrors: globus.skipSourceErrors ?? defaults.globus.skipSourceErrors,
+      submitAttempts: pick(globus.submitAttempts, defaults.globus.submitAttempts),
     },
     scicat: {
       jobType: pick(scicat.jobType, defaults.scicat.jobType),
@@ -334,6 +342,7 @@ export function resolveConfig (file: FileConfig, problems: Problem[]): Config {
       trustProxy: server.trustProxy ?? defaults.server.trustProxy,
       cors: { origins: server.cors?.origins ?? defaults.server.cors.origins },
       adminGroups: server.adminGroups ?? defaults.server.adminGroups,
+      errorStatuses: pick(server.errorStatuses, defaults.server.errorStatuses),
     },
     ...(ha ? { ha } : {}),
   }

@@ -1,5 +1,6 @@
 // JSON schema of the config file; the TypeScript type of a loaded file is derived from it.
 import type { FromSchema } from 'json-schema-to-ts'
+import { errorStatusModes } from '../error-statuses.js'
 
 export const directions = ['SRC', 'DST', 'BOTH'] as const
 export const syncLevels = ['none', 'exists', 'size', 'mtime', 'checksum'] as const
@@ -22,6 +23,7 @@ export const limits = {
   pollInterval: 86_400,
   discoveryInterval: 86_400,
   deadlineHours: 87_600,
+  submitAttempts: 1000,
   bodyLimitMb: 1024,
   minBodyLimitMb: 0.001,
 } as const
@@ -96,6 +98,9 @@ export const configSchema = {
         label: { type: 'string' },
         fairShare: { type: 'string', enum: fairShares },
         maxActiveTasksPerUser: positiveInteger,
+        failOnQuotaErrors: { type: 'boolean' },
+        skipSourceErrors: { type: 'boolean' },
+        submitAttempts: { type: 'integer', minimum: 0, maximum: limits.submitAttempts },
       },
     },
     scicat: {
@@ -128,6 +133,7 @@ export const configSchema = {
           properties: { origins: { type: 'array', items: { type: 'string' } } },
         },
         adminGroups: { type: 'array', items: { type: 'string', minLength: 1 } },
+        errorStatuses: { type: 'string', enum: errorStatusModes },
       },
     },
   },

@@ -23,8 +23,12 @@ export interface TransferSpec {
   items: TransferItem[]
   verifyChecksum: boolean
   syncLevel?: SyncLevel
-  /** ISO 8601 */
+  /** ISO 8601, computed at submission; none: Globus's own deadline policy applies. */
   deadline?: string
+  /** Default true: a full destination fails the task at once (Globus's own default is false). */
+  failOnQuotaErrors?: boolean
+  /** Default false: paths with a permission or not-found error on the source fail the task. */
+  skipSourceErrors?: boolean
 }
 
 export interface SubmitResult {
@@ -86,10 +90,18 @@ export const taskListChunk = 50
 const syncLevels: Record<SyncLevel, number | undefined> = { none: undefined, exists: 0, size: 1, mtime: 2, checksum: 3 }
 
 export class GlobusClient {
+  /** Ids per task_list call: 50, or less once Globus refused a chunk (kept for the process's life). */
+  chunkSize = taskListChunk
+
   constructor (
     private readonly http: HttpClient,
     readonly tokens: GlobusTokens
   ) {}
+
+  /** The client id every task of this service runs under: one deployment (§11). */
+  get clientId (): string {
+    return this.tokens.clientId
+  }
 
   async getSubmissionId (): Promise<string> {
     const res = await this.call<{ value?: unknown }>({
@@ -157,23 +169,49 @@ export class GlobusClient {
   }
 
   /**
-   * Reads many tasks with task_list, at most 50 ids a call (Globus pages 10 items by default,
-   * so limit is set too). Ids the list did not return are read one by one; ids Globus does
-   * not know are left out of the result.
+   * Reads many tasks with task_list, at most `chunkSize` ids a call (Globus pages 10 items by
+   * default, so limit is set too). Ids the list did not return are read one by one; ids Globus
+   * does not know are left out of the result. Globus documents no limit on the ids of one
+   * filter: a chunk it refuses (4xx) is split in halves down to single GET /task calls, and the
+   * smaller size is kept for the life of the process, so no tracked task is left unread.
    */
   async listTasks (taskIds: Iterable<string>): Promise<Map<string, GlobusTask>> {
     const ids = [...new Set(taskIds)]
     const found = new Map<string, GlobusTask>()
-    for (let i = 0; i < ids.length; i += taskListChunk) {
-      const chunk = ids.slice(i, i + taskListChunk)
-      const res = await this.call<{ DATA?: GlobusTask[] }>({
-        operation: 'task_list',
-        method: 'GET',
-        path: '/v0.10/task_list',
-        query: { filter: `task_id:${chunk.join(',')}`, limit: taskListChunk, fields: taskFields },
-        retry: true,
-      })
-      for (const task of res.DATA ?? []) if (chunk.includes(task.task_id)) found.set(task.task_id, task)
+    const pending: string[][] = []
+    for (let i = 0; i < ids.length; i += this.chunkSize) pending.push(ids.slice(i, i + this.chunkSize))
+    while (pending.length) {
+      const chunk = pending.shift()!
+      if (chunk.length > this.chunkSize) {
+        // a smaller size was learnt meanwhile
+        for (let i = 0; i < chunk.length; i += this.chunkSize) pending.push(chunk.slice(i, i + this.chunkSize))
+        continue
+      }
+      if (chunk.length === 0) continue
+      // Globus refused even two ids a call: single ids are read below with GET /task/{id}
+      if (chunk.length === 1 && this.chunkSize === 1) continue
+      let res: { DATA?: GlobusTask[] }
+      try {
+        res = await this.call<{ DATA?: GlobusTask[] }>({
+          operation: 'task_list',
+          method: 'GET',
+          path: '/v0.10/task_list',
+          query: { filter: `task_id:${chunk.join(',')}`, limit: taskListChunk, fields: taskFields },
+          retry: true,
+        })
+      } catch (err) {
+        if (!isRefusedChunk(err)) throw err
+        if (chunk.length === 1) {
+          this.chunkSize = 1
+          continue
+        }
+        const half = Math.ceil(chunk.length / 2)
+        this.chunkSize = Math.min(this.chunkSize, half)
+        pending.unshift(chunk.slice(0, half), chunk.slice(half))
+        continue
+      }
+      const asked = new Set(chunk)
+      for (const task of res.DATA ?? []) if (asked.has(task.task_id)) found.set(task.task_id, task)
     }
     for (const id of ids) {
       if (found.has(id)) continue
@@ -197,12 +235,20 @@ export class GlobusClient {
     return { code: res.code ?? '', message: res.message ?? '' }
   }
 
-  async getEvents (taskId: string, options: { limit?: number; offset?: number } = {}): Promise<GlobusEvent[]> {
+  /** A task's events, newest first; `errorsOnly` asks for `filter=is_error:1`. */
+  async getEvents (
+    taskId: string,
+    options: { limit?: number; offset?: number; errorsOnly?: boolean } = {}
+  ): Promise<GlobusEvent[]> {
     const res = await this.call<{ DATA?: GlobusEvent[] }>({
       operation: 'event_list',
       method: 'GET',
       path: `/v0.10/task/${encodeURIComponent(taskId)}/event_list`,
-      query: { limit: options.limit ?? 10, offset: options.offset ?? 0 },
+      query: {
+        limit: options.limit ?? 10,
+        offset: options.offset ?? 0,
+        ...(options.errorsOnly ? { filter: 'is_error:1' } : {}),
+      },
       retry: true,
     })
     return res.DATA ?? []
@@ -221,6 +267,11 @@ export class GlobusClient {
   }
 }
 
+/** task_list refusing the request itself (too many ids, too long a URL), not the token or the load. */
+function isRefusedChunk (err: unknown): boolean {
+  return err instanceof UpstreamError && err.status !== undefined && err.status >= 400 && err.status < 500 && ![401, 403, 408, 429].includes(err.status)
+}
+
 function withToken (req: HttpRequest, token: string): HttpRequest {
   return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } }
 }
@@ -234,6 +285,10 @@ function transferBody (spec: TransferSpec): Record<string, unknown> {
     destination_endpoint: spec.destinationCollection,
     label: spec.label,
     verify_checksum: spec.verifyChecksum,
+    fail_on_quota_errors: spec.failOnQuotaErrors ?? true,
+    skip_source_errors: spec.skipSourceErrors ?? false,
+    // the Go service sends it; a field of the task_submit document (@globus/sdk TransferFields)
+    store_base_path_info: true,
     ...(syncLevel === undefined ? {} : { sync_level: syncLevel }),
     ...(spec.deadline ? { deadline: spec.deadline } : {}),
     notify_on_succeeded: false,

@@ -39,6 +39,11 @@ export class GlobusTokens {
     this.tasks = this.set([TRANSFER_SCOPE])
   }
 
+  /** The service's Globus client id: not secret, it names the deployment (§11). */
+  get clientId (): string {
+    return this.credentials.clientId
+  }
+
   /** The merged scopes of these facilities (a facility no longer configured adds the Transfer scope alone). */
   scopesOf (names: readonly string[]): string[] {
     const all = [...new Set(names)].flatMap((n) => [

@@ -96,7 +96,7 @@ export class HttpClient {
           if (this.writeGate?.operations.has(req.operation) && !this.writeGate.open()) {
             throw new WritesFenced(`${this.service} ${req.operation}`)
           }
-          return this.tracked(this.once<T>(req))
+          return this.once<T>(req)
         })
       } catch (err) {
         if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted || this.closing) throw err
@@ -125,22 +125,30 @@ export class HttpClient {
     await this.agent.destroy()
   }
 
+  /** baseUrl + path + query, without a URL object per call (paths come encoded from the clients). */
   private url (req: HttpRequest): string {
-    const url = new URL(this.baseUrl + req.path)
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
-    return url.toString()
-  }
-
-  private async tracked<T>(attempt: Promise<T>): Promise<T> {
-    this.inflight.add(attempt)
-    try {
-      return await attempt
-    } finally {
-      this.inflight.delete(attempt)
+    let url = this.baseUrl + req.path
+    if (req.query) {
+      let sep = url.includes('?') ? '&' : '?'
+      for (const k in req.query) {
+        const v = req.query[k]
+        if (v === undefined) continue
+        url += `${sep}${encodeURIComponent(k)}=${encodeURIComponent(v)}`
+        sep = '&'
+      }
     }
+    return url
   }
 
-  private async once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+  private once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const attempt = this.attempt<T>(req)
+    this.inflight.add(attempt)
+    const forget = () => this.inflight.delete(attempt)
+    attempt.then(forget, forget)
+    return attempt
+  }
+
+  private async attempt<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     if (this.closing) {
       throw new UpstreamError({ service: this.service, operation: req.operation, message: 'the client is closed' })
     }

@@ -17,10 +17,14 @@ export function backoffMs (attempt: number, policy: RetryPolicy, random = Math.r
   return Math.min(policy.maxDelayMs, (0.25 + 0.5 * random()) * 2 ** attempt * policy.baseDelayMs)
 }
 
-/** `Retry-After` in whole seconds, as milliseconds; HTTP dates are ignored like the Globus SDK does. */
+/**
+ * `Retry-After` in whole seconds, as milliseconds. HTTP dates are ignored, and 0 is taken as
+ * absent (the backoff applies), as the Globus SDK does (`if retry_after:` in
+ * globus_sdk/transport/default_retry_checks.py check_retry_after_header).
+ */
 export function parseRetryAfter (value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value
-  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return undefined
+  if (v === undefined || !/^\s*\d+\s*$/.test(v) || Number(v) === 0) return undefined
   return Number(v) * 1000
 }
 

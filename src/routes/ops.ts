@@ -23,7 +23,12 @@ export async function opsRoutes (
     const { ready, checks, degraded } = await readiness.check()
     return reply
       .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', checks, ...(degraded.length ? { degraded } : {}), ...(role ? { role: role.role } : {}) })
+      .send({
+        status: ready ? 'ready' : 'unavailable',
+        checks,
+        ...(degraded.length ? { degraded } : {}),
+        ...(role ? { role: role.role } : {}),
+      })
   })
 
   app.get('/metrics', { schema: routeSchema('GetMetrics') }, async (_req, reply) => {

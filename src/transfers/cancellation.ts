@@ -5,6 +5,7 @@ import type { GlobusClient, GlobusTask } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Job } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
+import { unknownTask } from './deployment.js'
 import { cancelledView, viewOf } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import type { Submitter } from './submitter.js'
@@ -57,7 +58,9 @@ export class Cancellation {
         await globus.cancelTask(taskId)
         task = await globus.getTask(taskId)
       } catch (err) {
-        if (err instanceof UpstreamError && err.status !== 404) throw upstreamFailure(err, 'Globus could not cancel the task')
+        // a 404 is not a success: Globus shows tasks only to the client that submitted them
+        if (err instanceof UpstreamError && err.status === 404) throw unknownTask(job, taskId, globus.clientId)
+        throw err instanceof UpstreamError ? upstreamFailure(err, 'Globus could not cancel the task') : err
       }
       if (task?.status === 'SUCCEEDED') {
         throw new ProxyError('PROXY_JOB_ENDED', 'the transfer finished before it could be cancelled', {
@@ -65,16 +68,16 @@ export class Cancellation {
         })
       }
     }
-    const queuedAt = capacity.remove(job.id)
+    const wasQueued = capacity.remove(job.id)
     if (t) t.state = 'closing'
     const target = t ?? { jobId: job.id, view }
     const cancelled = cancelledView(view, task)
     try {
       await writer.write(target, cancelled)
     } catch (err) {
-      if (t && queuedAt !== -1) {
+      if (t && wasQueued) {
         t.state = 'queued'
-        capacity.restore(job.id, queuedAt)
+        capacity.restore(job.id)
       }
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not record the cancellation') : err
     }

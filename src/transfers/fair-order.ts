@@ -14,8 +14,8 @@ export interface OwnedTransfer {
 
 export interface QueuedJob extends OwnedTransfer {
   id: string
-  /** The job's createdAt in SciCat (ISO 8601): how long it has waited. */
-  createdAt: string
+  /** The job's createdAt in SciCat, in ms since the epoch: how long it has waited (NaN: behind every other). */
+  createdAt: number
   /** Arrival order: breaks ties between equal createdAt (SciCat stamps milliseconds). */
   seq: number
 }
@@ -42,15 +42,25 @@ export interface FairOrder {
   holds: Hold[]
 }
 
-/** The user a per-user limit counts against (a job without ownerUser: its group). */
+/** A held job's reason, for its "queued" message. */
+export function holdNote (hold: Hold): string {
+  return hold.limit === 'user'
+    ? `at most ${hold.max} tasks per user at once`
+    : `facility ${hold.facility} takes at most ${hold.max} tasks at once`
+}
+
+/**
+ * The user a per-user limit counts against: a job without ownerUser counts as its group (marked
+ * so that it cannot meet a user of that name). No new string per call: this runs per job per cycle.
+ */
 export function userOf (t: OwnedTransfer): string {
-  return t.ownerUser ? `user:${t.ownerUser}` : `group:${t.ownerGroup}`
+  return t.ownerUser || `\u0000${t.ownerGroup}`
 }
 
 /** The owner whose share a transfer uses: its user, its group, or one line for all (`none`). */
 export function ownerOf (t: OwnedTransfer, fairShare: FairShare): string {
   if (fairShare === 'none') return ''
-  return fairShare === 'group' ? `group:${t.ownerGroup}` : userOf(t)
+  return fairShare === 'group' ? t.ownerGroup : userOf(t)
 }
 
 /** The facilities a transfer uses (one, when it stays within a facility). */
@@ -76,8 +86,14 @@ export class TaskCounts {
 
   add (t: OwnedTransfer, by = 1): void {
     bump(this.byOwner, ownerOf(t, this.fairShare), by)
+    this.addToLimits(t, by)
+  }
+
+  /** The counts the limits look at: per user and per facility. */
+  addToLimits (t: OwnedTransfer, by = 1): void {
     bump(this.byUser, userOf(t), by)
-    for (const f of facilitiesOf(t)) bump(this.byFacility, f, by)
+    bump(this.byFacility, t.sourceFacility, by)
+    if (t.destFacility !== t.sourceFacility) bump(this.byFacility, t.destFacility, by)
   }
 
   remove (t: OwnedTransfer): void {
@@ -90,18 +106,22 @@ export class TaskCounts {
     if (perUser !== undefined && (this.byUser.get(userOf(t)) ?? 0) >= perUser) {
       return { limit: 'user', user: t.ownerUser ?? t.ownerGroup, max: perUser }
     }
-    for (const facility of facilitiesOf(t)) {
-      const max = policy.facilityLimits.get(facility)
-      if (max !== undefined && (this.byFacility.get(facility) ?? 0) >= max) return { limit: 'facility', facility, max }
-    }
+    if (policy.facilityLimits.size === 0) return undefined
+    return this.facilityHold(t.sourceFacility, policy) ?? this.facilityHold(t.destFacility, policy)
+  }
+
+  private facilityHold (facility: string, policy: FairPolicy): Hold | undefined {
+    const max = policy.facilityLimits.get(facility)
+    if (max !== undefined && (this.byFacility.get(facility) ?? 0) >= max) return { limit: 'facility', facility, max }
     return undefined
   }
 }
 
 interface Entry {
   job: QueuedJob
-  /** createdAt in ms; a date that does not parse waits behind every other. */
+  /** The job's createdAt and seq, kept beside it: the comparisons run n log n times per cycle. */
   at: number
+  seq: number
   hold?: Hold
 }
 
@@ -113,7 +133,7 @@ interface OwnerLine {
   held: Entry[]
 }
 
-const earlier = (x: Entry, y: Entry): boolean => (x.at !== y.at ? x.at < y.at : x.job.seq < y.job.seq)
+const earlier = (x: Entry, y: Entry): boolean => (x.at !== y.at ? x.at < y.at : x.seq < y.seq)
 
 /** The owner with fewer tasks goes first; between equals, the one whose next job has waited longest. */
 const ownerBefore = (a: OwnerLine, b: OwnerLine): boolean =>
@@ -137,10 +157,10 @@ export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTr
       line = { tasks: counts.byOwner.get(owner) ?? 0, entries: [], head: 0, held: [] }
       lines.set(owner, line)
     }
-    const at = Date.parse(job.createdAt)
-    line.entries.push({ job, at: Number.isNaN(at) ? Number.POSITIVE_INFINITY : at })
+    const at = job.createdAt
+    line.entries.push({ job, at: Number.isNaN(at) ? Number.MAX_SAFE_INTEGER : at, seq: job.seq })
   }
-  for (const line of lines.values()) line.entries.sort((x, y) => (earlier(x, y) ? -1 : earlier(y, x) ? 1 : 0))
+  for (const line of lines.values()) line.entries.sort((x, y) => x.at - y.at || x.seq - y.seq)
 
   const jobs: QueuedJob[] = []
   const holds: Hold[] = []
@@ -157,7 +177,7 @@ export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTr
         jobs.push(entry.job)
         if (entry.hold) holds.push(entry.hold)
         line.tasks++
-        if (withLimits) counts.add(entry.job)
+        if (withLimits) counts.addToLimits(entry.job)
       }
       if (line.head < line.entries.length) heap.push(line)
     }

@@ -55,10 +55,11 @@ export function roughCount (n: number): string {
   return `${Math.floor(n / magnitude) * magnitude}+`
 }
 
-export function queuedView (submissionId: string, ahead: number, prev?: JobView): JobView {
+/** `note`: why the job waits beyond its place, e.g. a limit that holds it (DESIGN §6). */
+export function queuedView (submissionId: string, ahead: number, prev?: JobView, note?: string): JobView {
   return {
     statusCode: 'queued',
-    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead`,
+    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead${note ? ` (${note})` : ''}`,
     jobResultObject: {
       ...emptyResult(submissionId),
       ...(prev?.jobResultObject.archiveJobId ? { archiveJobId: prev.jobResultObject.archiveJobId } : {}),
@@ -168,16 +169,33 @@ export function cancelledView (prev: JobView, task?: GlobusTask): JobView {
   }
 }
 
+/**
+ * Whether the job would show the same: both status fields, and jobResultObject key by key as
+ * its JSON reads (keys in any order; a key set to undefined is no key). Called for every
+ * tracked transfer every cycle, so without building strings.
+ */
 export function sameView (a: JobView, b: JobView): boolean {
-  return (
-    a.statusCode === b.statusCode &&
-    a.statusMessage === b.statusMessage &&
-    JSON.stringify(sortKeys(a.jobResultObject)) === JSON.stringify(sortKeys(b.jobResultObject))
-  )
+  return a.statusCode === b.statusCode && a.statusMessage === b.statusMessage && sameResult(a.jobResultObject, b.jobResultObject)
 }
 
-function sortKeys (o: object): object {
-  return Object.fromEntries(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : 1)))
+function sameResult (a: ResultObject, b: ResultObject): boolean {
+  const x = a as unknown as Record<string, unknown>
+  const y = b as unknown as Record<string, unknown>
+  let keys = 0
+  for (const k in x) {
+    const v = x[k]
+    if (v === undefined) continue
+    keys++
+    if (!sameJson(v, y[k])) return false
+  }
+  for (const k in y) if (y[k] !== undefined) keys--
+  return keys === 0
+}
+
+/** The values are strings and numbers; JSON writes every non-finite number as null. */
+function sameJson (v: unknown, w: unknown): boolean {
+  if (v === w) return true
+  return typeof v === 'number' && typeof w === 'number' && !Number.isFinite(v) && !Number.isFinite(w)
 }
 
 /** The view stored in a SciCat job (as we wrote it, or defaults for a job we never updated). */

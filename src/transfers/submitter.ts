@@ -4,9 +4,11 @@ import type { Config } from '../config/resolve.js'
 import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Metrics } from '../metrics.js'
+import type { ScicatClient } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
-import { failedView, queuedView, submittedView } from './job-state.js'
+import { holdNote } from './fair-order.js'
+import { failedView, isEnded, type JobView, queuedView, runningView, submittedView, viewOf } from './job-state.js'
 import type { JobWriter } from './job-writer.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
 import { type Transfer, transferSpec } from './transfer.js'
@@ -20,6 +22,7 @@ export type SubmitOutcome =
 export interface SubmitterDeps {
   config: Config
   globus: GlobusClient
+  scicat: ScicatClient
   metrics: Metrics
   log: Logger
   tracked: TrackedTransfers
@@ -43,19 +46,20 @@ export class Submitter {
   constructor (private readonly deps: SubmitterDeps) {}
 
   /**
-   * Takes a transfer whose job was just created: submits it now when a Globus slot is free and
-   * nobody is waiting, else queues it (PATCH "queued"). Resolves once the job shows the outcome.
+   * Takes a transfer whose job was just created: submits it now when a Globus slot is free, no
+   * limit holds it and nobody is waiting, else queues it (PATCH "queued"). Resolves once the job
+   * shows the outcome.
    */
   async startTransfer (t: Transfer): Promise<SubmitOutcome> {
     const { tracked, capacity, writer } = this.deps
     tracked.add(t)
-    if (capacity.admitsNow()) {
+    if (capacity.admitsNow(t)) {
       const result = await this.submit(t)
       if (result.outcome !== 'queued') return result
     } else {
       capacity.enqueue(t.jobId)
     }
-    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.position(t.jobId), t.view))
+    await writer.update(t, queuedView(t.params.globusSubmissionId, capacity.placeOfNewcomer(t.jobId), t.view))
     return { outcome: 'queued' }
   }
 
@@ -67,6 +71,7 @@ export class Submitter {
   /** Submits queued transfers, in the capacity queue's order, while Globus slots are free. */
   async fillSlots (stopping: () => boolean): Promise<void> {
     const { capacity } = this.deps
+    capacity.beginFill()
     while (!stopping() && capacity.hasFreeSlot()) {
       const t = capacity.takeNext()
       if (!t) return
@@ -75,13 +80,18 @@ export class Submitter {
     }
   }
 
-  /** Keeps every queued job's "N ahead" message current. */
+  /**
+   * Keeps every queued job's "N ahead" message current: its place in the fair order, and the
+   * limit that holds it, if any. A job whose rounded message did not change costs no PATCH.
+   */
   async refreshQueued (): Promise<void> {
     const { tracked, capacity, writer } = this.deps
+    const order = capacity.order()
     await Promise.all(
-      capacity.queued.map((jobId, i) => {
-        const t = tracked.get(jobId)
-        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view)) : undefined
+      order.jobs.map((q, i) => {
+        const t = tracked.get(q.id)
+        const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
+        return t ? writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))) : undefined
       })
     )
   }
@@ -97,9 +107,9 @@ export class Submitter {
     if (!canWrite()) return this.postpone(t, new WritesFenced('Globus submission'))
     t.state = 'submitting'
     capacity.occupy(t.jobId)
-    let taskId: string
+    let submitted: { code: string; taskId: string }
     try {
-      taskId = (await globus.submitTransfer(transferSpec(t, config))).taskId
+      submitted = await globus.submitTransfer(transferSpec(t, config))
     } catch (err) {
       capacity.release(t.jobId)
       if (err instanceof WritesFenced || (err instanceof UpstreamError && (err.transient || isLoadRefusal(err)))) return this.postpone(t, err)
@@ -107,9 +117,44 @@ export class Submitter {
       await tracked.close(t, failedView(t.view, globusReason(err)))
       return { outcome: 'rejected', error: err }
     }
+    const { taskId } = submitted
+    if (submitted.code === 'Duplicate') return await this.resumeDuplicate(t, taskId)
     t.state = 'active'
     metrics.transfersSubmitted.inc()
     await writer.update(t, submittedView(t.view, taskId))
+    return { outcome: 'submitted', taskId }
+  }
+
+  /**
+   * Globus ran this submission id before (another instance, or an attempt whose answer was lost):
+   * not a fresh start. The job keeps what it shows now in SciCat, the task is read first, and
+   * only a step forward is written: nothing over a job that has ended or already shows the task.
+   */
+  private async resumeDuplicate (t: Transfer, taskId: string): Promise<SubmitOutcome> {
+    const { scicat, globus, log, tracked, capacity, writer } = this.deps
+    let shown: JobView
+    try {
+      shown = viewOf(await scicat.getJob(t.jobId), t.params.globusSubmissionId)
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err
+      capacity.release(t.jobId)
+      if (!err.notFound) return this.postpone(t, err) // the next attempt answers Duplicate again
+      tracked.forget(t)
+      return { outcome: 'submitted', taskId }
+    }
+    t.view = shown
+    t.want = undefined
+    if (isEnded(shown)) {
+      log.info({ jobId: t.jobId, taskId, status: shown.jobResultObject.status }, 'Globus answered Duplicate for a job that has ended; left as it is')
+      tracked.forget(t)
+      return { outcome: 'submitted', taskId }
+    }
+    t.state = 'active'
+    if (shown.jobResultObject.globusTaskId === taskId) return { outcome: 'submitted', taskId } // polling goes on from here
+    const task = await globus.getTask(taskId).catch(() => undefined)
+    const base: JobView = { ...shown, jobResultObject: { ...shown.jobResultObject, globusTaskId: taskId } }
+    const running = task && (task.status === 'ACTIVE' || task.status === 'INACTIVE')
+    await writer.update(t, running ? runningView(base, task) : submittedView(base, taskId))
     return { outcome: 'submitted', taskId }
   }
 

@@ -7,6 +7,7 @@ import type { Job, ScicatClient } from '../scicat/client.js'
 import { Cancellation } from './cancellation.js'
 import { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
+import { isOwnJob } from './deployment.js'
 import { type AdoptionFilter, Discovery } from './discovery.js'
 import { Finisher } from './finisher.js'
 import { JobWriter } from './job-writer.js'
@@ -27,7 +28,7 @@ export interface TrackerDeps {
   now?: () => number
   /** Checked before every submission, cancel and job write (default: always). */
   canWrite?: WriteGate
-  /** Which unfinished jobs discovery adopts (default: all). */
+  /** Which unfinished jobs discovery adopts (default: this deployment's, and those without globusClientId). */
   adopts?: AdoptionFilter
 }
 
@@ -53,9 +54,9 @@ export class Tracker {
     const canWrite = (this.canWrite = deps.canWrite ?? alwaysWrite)
     const { config, globus, scicat, metrics } = deps
     const writer = new JobWriter(scicat, metrics, log, canWrite)
-    const capacity = (this.capacity = new CapacityQueue(config.globus.maxActiveTasks, (id) => this.tracked.get(id)))
+    const capacity = (this.capacity = new CapacityQueue(config, (id) => this.tracked.get(id), metrics))
     const tracked = (this.tracked = new TrackedTransfers(capacity, writer, metrics))
-    const submitter = (this.submitter = new Submitter({ config, globus, metrics, log, tracked, capacity, writer, canWrite }))
+    const submitter = (this.submitter = new Submitter({ config, globus, scicat, metrics, log, tracked, capacity, writer, canWrite }))
     this.cancellation = new Cancellation({ globus, log, tracked, capacity, writer, submitter, canWrite })
     this.discovery = new Discovery({
       config,
@@ -64,7 +65,7 @@ export class Tracker {
       tracked,
       capacity,
       isCancelling: (id) => this.cancellation.isCancelling(id),
-      adopts: deps.adopts ?? (() => true),
+      adopts: deps.adopts ?? ((job) => isOwnJob(job, globus.clientId)),
       now,
     })
     this.poller = new Poller({ config, globus, log, tracked, capacity, writer, canWrite, now })
@@ -76,9 +77,14 @@ export class Tracker {
     return this.tracked.byJob
   }
 
-  /** Job ids waiting for a Globus slot, in queue order. */
+  /** Job ids waiting for a Globus slot, in their fair order (DESIGN §6). */
   get queue (): readonly string[] {
     return this.capacity.queued
+  }
+
+  /** Owners (users; groups with globus.fairShare: group) with at least one transfer waiting for a slot. */
+  get ownersWaiting (): number {
+    return this.capacity.ownersWaiting
   }
 
   get activeCount (): number {
@@ -161,6 +167,7 @@ export class Tracker {
     await this.submitter.fillSlots(() => this.stopping)
     await this.submitter.refreshQueued()
     this.tracked.updateGauges()
+    this.capacity.updateGauges()
     end()
   }
 

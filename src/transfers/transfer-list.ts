@@ -15,6 +15,8 @@ export interface ListQuery {
 }
 
 export interface TransferListItem extends TransferStatusView {
+  /** The dataset's PID (jobParams.datasetList[0].pid), so a list can name what is transferred. */
+  pid?: string
   queuePosition?: number
   bytesPerSecond?: number
   error?: string
@@ -60,6 +62,8 @@ export class TransferList {
     const transfers = jobs.slice(0, query.limit).map((job) => {
       const tracked = this.deps.tracker.transfers.get(job.id)
       const item: TransferListItem = statusView(job, tracked)
+      const pid = (job.jobParams?.datasetList as Array<{ pid?: unknown }> | undefined)?.[0]?.pid
+      if (typeof pid === 'string') item.pid = pid
       const position = positions.get(job.id)
       if (position !== undefined) item.queuePosition = position
       const result = tracked ? (tracked.want ?? tracked.view).jobResultObject : undefined

@@ -6,7 +6,9 @@ import type { GlobusClient } from '../globus/client.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Dataset, Job, ScicatClient } from '../scicat/client.js'
 import { allows, hasAccess, type User } from './access.js'
+import { assertOwnJob, isOwnJob } from './deployment.js'
 import { endedStatuses, type JobView, viewOf } from './job-state.js'
+import { type StoredFileList, storeFileList } from './file-list-store.js'
 import { checkFileList, confineRendered, pathVars } from './paths.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
@@ -74,7 +76,8 @@ export class TransferService {
     } catch (err) {
       throw err instanceof UpstreamError ? upstreamFailure(err, 'SciCat could not look up the Idempotency-Key') : err
     }
-    return earlier[0]?.id ?? (await this.createNow(user, req))
+    // a key is this deployment's: the same key sent to another deployment is another request
+    return earlier.find((j) => isOwnJob(j, this.deps.globus.clientId))?.id ?? (await this.createNow(user, req))
   }
 
   private async createNow (user: User, req: TransferRequest): Promise<string> {
@@ -113,10 +116,12 @@ export class TransferService {
     if (req.fileList) checkFileList(req.fileList)
     const sourcePath = confineRendered(src.sourcePath.render(vars), 'source')
     const destinationPath = confineRendered(dst.destinationPath.render(vars), 'destination')
+    // how the list goes into the job, and whether it fits there, before anything is created
+    const stored = req.fileList ? storeFileList(req.fileList) : undefined
     this.admit()
     this.inflight++
     try {
-      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath })
+      return await this.submit(user, dataset, req, { src, dst, sourcePath, destinationPath }, stored)
     } finally {
       this.inflight--
     }
@@ -126,7 +131,8 @@ export class TransferService {
     user: User,
     dataset: Dataset,
     req: TransferRequest,
-    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string }
+    where: { src: Facility; dst: Facility; sourcePath: string; destinationPath: string },
+    stored: StoredFileList | undefined
   ): Promise<string> {
     let submissionId: string
     try {
@@ -143,15 +149,16 @@ export class TransferService {
       destinationCollection: where.dst.collection,
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
-      ...(req.fileList ? { fileList: req.fileList.map((f) => ({ path: f.path, isSymlink: f.isSymlink })) } : {}),
+      // the schema admits path and isSymlink only: the entries are kept as parsed (no copy of a large list)
+      ...(req.fileList ? { fileList: req.fileList } : {}),
       autoArchive: req.autoArchive,
       globusSubmissionId: submissionId,
+      globusClientId: this.deps.globus.clientId,
       ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
       sourceFolder: dataset.sourceFolder,
       collectionRootPath: req.collectionRootPath,
       verifyChecksum: g.verifyChecksum,
       syncLevel: g.syncLevel,
-      ...(g.deadlineHours ? { deadline: new Date(this.now() + g.deadlineHours * 3600_000).toISOString() } : {}),
     }
     const owner = {
       ownerGroup: dataset.ownerGroup,
@@ -164,7 +171,7 @@ export class TransferService {
     this.deps.tracker.creating.add(submissionId)
     let job: Job
     try {
-      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params) }, submissionId)
+      job = await this.createJob({ type: this.config.scicat.jobType, ...owner, jobParams: toJobParams(params, stored) }, submissionId)
     } catch (err) {
       this.deps.tracker.creating.delete(submissionId)
       throw err
@@ -290,6 +297,7 @@ export class TransferService {
   /** DELETE /transfer/{jobId}: cancel an unfinished transfer; `remove` also deletes the SciCat job. */
   async cancel (user: User, jobId: string, remove: boolean): Promise<void> {
     const job = await this.job(user, jobId)
+    assertOwnJob(job, this.deps.globus.clientId)
     const t = this.deps.tracker.transfers.get(jobId)
     const status = (t ? (t.want ?? t.view) : viewOf(job, '')).jobResultObject.status
     if (endedStatuses.includes(status)) {

@@ -3,6 +3,7 @@ import type { Config } from '../config/resolve.js'
 import type { SyncLevel } from '../config/schema.js'
 import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js'
 import type { Job } from '../scicat/client.js'
+import { readFileList, type StoredFileList, storeFileList } from './file-list-store.js'
 import { type JobView, viewOf } from './job-state.js'
 import { joinPath, pathVars } from './paths.js'
 
@@ -23,13 +24,14 @@ export interface TransferParams {
   fileList?: FileToTransfer[]
   autoArchive: boolean
   globusSubmissionId: string
+  /** The Globus client id of the deployment that owns the transfer; absent on jobs created before it was recorded. */
+  globusClientId?: string
   idempotencyKey?: string
   /** Kept so that the label renders the same on a re-submission. */
   sourceFolder: string
   collectionRootPath: string
   verifyChecksum: boolean
   syncLevel: SyncLevel
-  deadline?: string
 }
 
 export interface Owner {
@@ -64,9 +66,13 @@ export interface Transfer {
   progressCycle?: number
 }
 
-export function toJobParams (p: TransferParams): Record<string, unknown> {
-  const { pid, ...rest } = p
-  return { datasetList: [{ pid, files: [] }], ...rest }
+/** `stored`: the fileList as storeFileList() keeps it (computed here when not given). */
+export function toJobParams (
+  p: TransferParams,
+  stored: StoredFileList | undefined = p.fileList ? storeFileList(p.fileList) : undefined
+): Record<string, unknown> {
+  const { pid, fileList: _list, ...rest } = p
+  return { datasetList: [{ pid, files: [] }], ...rest, ...stored }
 }
 
 const str = (v: unknown): v is string => typeof v === 'string'
@@ -87,11 +93,8 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
   const missing = required.filter((k) => !str(j[k]))
   if (!str(pid)) missing.unshift('datasetList[0].pid' as never)
   if (missing.length) return { problem: `jobParams lacks ${missing.join(', ')}` }
-  const fileList = Array.isArray(j.fileList)
-    ? (j.fileList as unknown[]).filter(
-        (f): f is FileToTransfer => typeof f === 'object' && f !== null && str((f as FileToTransfer).path)
-      )
-    : undefined
+  const { files: fileList, problem: listProblem } = readFileList(j)
+  if (listProblem) return { problem: listProblem }
   return {
     params: {
       pid: pid as string,
@@ -104,12 +107,12 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       ...(fileList ? { fileList } : {}),
       autoArchive: j.autoArchive !== false,
       globusSubmissionId: j.globusSubmissionId as string,
+      ...(str(j.globusClientId) ? { globusClientId: j.globusClientId } : {}),
       ...(str(j.idempotencyKey) ? { idempotencyKey: j.idempotencyKey } : {}),
       sourceFolder: str(j.sourceFolder) ? j.sourceFolder : '',
       collectionRootPath: str(j.collectionRootPath) ? j.collectionRootPath : '/',
       verifyChecksum: j.verifyChecksum !== false,
       syncLevel: (str(j.syncLevel) ? j.syncLevel : 'none') as SyncLevel,
-      ...(str(j.deadline) ? { deadline: j.deadline } : {}),
     },
   }
 }
@@ -150,8 +153,15 @@ export function cleanLabel (label: string): string {
   return label.replace(/[\r\n]+/g, ' ').trim().slice(0, 128).trim()
 }
 
-export function transferSpec (t: Transfer, config: Config): TransferSpec {
+/**
+ * The Globus transfer document of a transfer, built when it is submitted: the deadline counts
+ * from now (a job that waited in the queue must not carry a stale one), and without
+ * globus.deadlineHours none is sent, so that Globus's own policy applies (it extends the
+ * deadline of a task that makes progress; an explicit deadline is fixed).
+ */
+export function transferSpec (t: Transfer, config: Config, now = Date.now()): TransferSpec {
   const p = t.params
+  const g = config.globus
   let label: string
   try {
     const vars = pathVars({
@@ -174,6 +184,8 @@ export function transferSpec (t: Transfer, config: Config): TransferSpec {
     items: transferItems(p),
     verifyChecksum: p.verifyChecksum,
     syncLevel: p.syncLevel,
-    ...(p.deadline ? { deadline: p.deadline } : {}),
+    ...(g.deadlineHours ? { deadline: new Date(now + g.deadlineHours * 3600_000).toISOString() } : {}),
+    failOnQuotaErrors: g.failOnQuotaErrors,
+    skipSourceErrors: g.skipSourceErrors,
   }
 }

@@ -64,6 +64,9 @@ export async function startAll (options: WorldOptions = {}, configExtra = ''): P
   }
 }
 
+/** Config text for tests that assert the precise statuses of POST and DELETE /transfer (the default is Go's). */
+export const preciseStatuses = 'server:\n  errorStatuses: http\n'
+
 export const ingestorQuery = (pid: string, extra: Record<string, string> = {}) =>
   new URLSearchParams({
     sourceFacility: 'PSI',

@@ -1,6 +1,5 @@
 // The HTTP contract: routes agree with openapi.yaml, the Go 1.2.0 names hold, and the ops and docs endpoints answer.
 import { readFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import yaml from 'js-yaml'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -9,6 +8,7 @@ import { errorStatus } from '../../src/errors.js'
 import { type OpenApiDocument, specDocument, specOperations, specText } from '../../src/openapi.js'
 import { ManualClock } from '../../src/sandbox/sim-core.js'
 import { ingestorQuery, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
+import { requestWhileClosing } from '../helpers/raw-http.js'
 
 type Json = Record<string, unknown>
 
@@ -455,47 +455,15 @@ describe('while the app closes', () => {
     setup = undefined
   })
 
-  /** Resolves once `condition` holds, checking after every turn of the event loop; fails after `ms`. */
-  async function until (condition: () => boolean, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('condition not reached')
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }
-
   it('answers a request arriving on an open keep-alive connection with a JSON 503 PROXY_SHUTTING_DOWN', async () => {
     setup = await startAll()
-    const { world, proxy } = setup
-    await proxy.app.listen({ port: 0, host: '127.0.0.1' })
-    const { port } = proxy.app.server.address() as { port: number }
-    // the first request is still waiting for SciCat when the app starts closing
-    world.scicat.core.inject('identity', { latencyMs: 300 })
-    const socket = connect(port, '127.0.0.1')
-    let received = ''
-    socket.on('data', (chunk) => {
-      received += String(chunk)
-    })
-    // a response starts right after the previous body, not on a line of its own
-    const responses = () => received.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0
-    try {
-      socket.write(`GET /facilities HTTP/1.1\r\nHost: proxy\r\nSciCat-API-Key: ${world.tokens.alice}\r\n\r\n`)
-      await until(() => world.scicat.core.count('identity') === 1)
-      const closing = proxy.app.close()
-      socket.write('GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n')
-      await until(() => responses() === 2)
-      await closing
-    } finally {
-      socket.destroy()
-    }
-    const [first, second] = received.split(/(?=HTTP\/1\.1 \d{3} )/)
+    const [first, second] = await requestWhileClosing(setup, 'GET /health HTTP/1.1\r\nHost: proxy\r\n\r\n')
     // the request in flight is finished
-    expect(first).toMatch(/^HTTP\/1\.1 200 /)
-    expect(second).toMatch(/^HTTP\/1\.1 503 /)
-    expect(second).toMatch(/^content-type: application\/json/im)
-    expect(second).toMatch(/^retry-after: \d+/im)
-    expect(second).toMatch(/^connection: close/im)
-    const body = JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>
-    expect(body).toEqual({ message: expect.any(String), code: 'PROXY_SHUTTING_DOWN' })
+    expect(first.status).toBe(200)
+    expect(second.status).toBe(503)
+    expect(second.text).toMatch(/^content-type: application\/json/im)
+    expect(second.text).toMatch(/^retry-after: \d+/im)
+    expect(second.text).toMatch(/^connection: close/im)
+    expect(second.body).toEqual({ message: expect.any(String), code: 'PROXY_SHUTTING_DOWN' })
   })
 })

@@ -21,7 +21,7 @@ afterEach(async () => {
   world = undefined
 })
 
-const extra = (maxActiveTasks = 100) => yaml({ globus: { maxActiveTasks, maxRequestsPerSecond: 1000 } })
+const extra = (maxActiveTasks = 100) => yaml({ globus: { maxActiveTasks, maxRequestsPerSecond: 1000 }, server: { errorStatuses: 'http' } })
 
 /** Slow transfers (10 kB/s) so that they are still running when cancelled. */
 async function start (configExtra = extra()): Promise<Setup> {

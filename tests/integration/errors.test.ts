@@ -7,7 +7,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sandboxCollections, type World } from '../../src/sandbox/world.js'
 import { startWithConfig } from '../helpers/custom-config.js'
-import { cyclesUntil, ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
+import { cyclesUntil, ingestorQuery, preciseStatuses, type Setup, startAll } from '../helpers/proxy.js'
 import { jobOf, resultOf, submissionIdOf, tasksForSubmission } from '../helpers/transfers.js'
 
 const transferScope = 'urn:globus:auth:scope:transfer.api.globus.org:all'
@@ -77,7 +77,7 @@ async function expectRejectedJob (s: Setup, res: LightMyRequestResponse, globusC
 
 describe('POST /transfer when an upstream fails before the job exists', () => {
   it('answers 502 and submits nothing when SciCat cannot create the job', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('createJob', { status: 503 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -93,7 +93,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('a lost answer to the job POST: the job it created is found by its submission id and submitted once', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('createJob', { dropAnswer: true })
     const res = await post(setup)
@@ -120,7 +120,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('a lost answer to the job POST and a failing lookup: 502; the job that exists is submitted once by discovery', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     world.scicat.core.inject('createJob', { dropAnswer: true })
@@ -157,7 +157,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job and no submission when SciCat fails reading the dataset', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('getDataset', { status: 500, times: 20 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -168,7 +168,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job when Globus cannot issue a submission id', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.globus.core.inject('submission_id', { status: 503, times: 20 })
     const body = expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_GLOBUS')
@@ -179,7 +179,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 with no job when the Globus token cannot be obtained', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.globus.core.inject('token', { status: 401, body: { error: 'invalid_client' } })
     expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_GLOBUS')
@@ -188,7 +188,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
   })
 
   it('answers 502 (not 401) when SciCat cannot check the token', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     world.scicat.core.inject('identity', { status: 503, times: 20 })
     expectJsonError(await post(setup), 502, 'PROXY_UPSTREAM_SCICAT')
@@ -202,7 +202,7 @@ describe('POST /transfer when an upstream fails before the job exists', () => {
 
 describe('POST /transfer when Globus refuses the submission', () => {
   it('marks the job failed with PermissionDenied and answers 502 with the jobId', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     setup.world.globus.core.inject('transfer', {
       status: 403,
       body: { code: 'PermissionDenied', message: 'You do not have permission to write to /archive', request_id: 'abc' },
@@ -222,7 +222,7 @@ facilities:
   - name: CSCS
     collection: ${unknown}
     direction: DST
-`
+${preciseStatuses}`
     )
     const job = await expectRejectedJob(setup, await post(setup), 'EndpointNotFound', unknown)
     expect(job.jobParams).toMatchObject({ destinationCollection: unknown })
@@ -245,7 +245,7 @@ facilities:
     direction: DST
     scopes: ["${transferScope}"]
     destinationPath: "/archive/{{ .PidShort }}"
-`,
+${preciseStatuses}`,
       {
         dir,
         globus: {
@@ -288,7 +288,7 @@ facilities:
   })
 
   it('marks the job failed and answers 502 when the consent still is not met after the retry', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const elsewhere = randomUUID()
     const consent = {
@@ -311,7 +311,7 @@ facilities:
   })
 
   it('does not retry a ConsentRequired that asks for nothing new', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const known = world.config.facilities[0]!.collection
     world.globus.core.inject('transfer', {

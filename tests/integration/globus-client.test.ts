@@ -361,6 +361,9 @@ describe('submitTransfer', () => {
       destination_endpoint: DST,
       label: 'SciCat job 7f3a',
       verify_checksum: true,
+      fail_on_quota_errors: true,
+      skip_source_errors: false,
+      store_base_path_info: true,
       sync_level: 3,
       deadline: '2026-02-01T00:00:00+00:00',
       notify_on_succeeded: false,
@@ -383,6 +386,13 @@ describe('submitTransfer', () => {
     const body = sim.submission(none.taskId)
     expect(body).not.toHaveProperty('sync_level')
     expect(body).not.toHaveProperty('deadline')
+  })
+
+  it('sends fail_on_quota_errors and skip_source_errors as configured, and Globus records them on the task', async () => {
+    const { client, sim } = await setup()
+    const r = await client.submitTransfer(await spec(client, { failOnQuotaErrors: false, skipSourceErrors: true }))
+    expect(sim.submission(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true, store_base_path_info: true })
+    expect(sim.task(r.taskId)).toMatchObject({ fail_on_quota_errors: false, skip_source_errors: true })
   })
 
   it('answers Accepted, then Duplicate with the same task for the same submission id', async () => {
@@ -436,6 +446,49 @@ describe('tasks', () => {
     expect(tasks.get(ids[7] as string)?.label).toBe('job 7')
   })
 
+  it('splits a task_list chunk Globus refuses in halves, reads every task, and keeps the smaller size', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 12 })
+    const transfer = await recordingProxy(res, globus.url)
+    const { client } = buildGlobus(res, { url: transfer.url })
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => (await client.submitTransfer(await spec(client, { label: `job ${i}` }))).taskId)
+    )
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    const sizes = transfer.requests.map((r) => (new URL(r.url, 'http://x').searchParams.get('filter') ?? '').split(',').length)
+    // 50 refused, 25 refused, 13 refused, then chunks of 7 and 6
+    expect(sizes.slice(0, 3)).toEqual([50, 25, 13])
+    expect(sizes.slice(3).every((n) => n <= 7)).toBe(true)
+    expect(client.chunkSize).toBe(7)
+    expect(globus.sim.core.count('task')).toBe(0)
+
+    // the next reading starts with the smaller size: nothing refused
+    transfer.requests.length = 0
+    globus.sim.core.resetCounts()
+    expect((await client.listTasks(ids)).size).toBe(50)
+    // seven chunks of 7 and the one id left over: a one-id task_list is as cheap as GET /task
+    expect(globus.sim.core.count('task_list')).toBe(8)
+    expect(globus.sim.core.count('task')).toBe(0)
+  })
+
+  it('falls back to one GET /task per id when Globus refuses even two ids in a filter', async () => {
+    const globus = await startGlobus(res, { maxFilterIds: 1 })
+    const { client } = buildGlobus(res, { url: globus.url })
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await client.submitTransfer(await spec(client))).taskId))
+    globus.sim.core.resetCounts()
+    const tasks = await client.listTasks(ids)
+    expect([...tasks.keys()].sort()).toEqual([...ids].sort())
+    expect(client.chunkSize).toBe(1)
+    expect(globus.sim.core.count('task')).toBe(5)
+    globus.sim.core.resetCounts()
+    await client.listTasks(ids)
+    expect(globus.sim.core.count('task_list')).toBe(0)
+    expect(globus.sim.core.count('task')).toBe(5)
+  })
+
   it('looks up an id the list left out with GET /task, and leaves it out when Globus does not know it', async () => {
     const { client, count } = await setup()
     const { taskId } = await client.submitTransfer(await spec(client))
@@ -470,6 +523,9 @@ describe('tasks', () => {
     expect(events[0]).toMatchObject({ code: 'CANCELED', is_error: true })
     const all = sim.events(taskId)
     expect(await client.getEvents(taskId, { limit: 1, offset: all.length - 1 })).toEqual(all.slice(-1))
+    // filter=is_error:1 leaves out the others
+    expect(all.some((e) => !e.is_error)).toBe(true)
+    expect(await client.getEvents(taskId, { errorsOnly: true })).toEqual(all.filter((e) => e.is_error).slice(0, 10))
   })
 
   it('cancels only existing tasks', async () => {

@@ -273,6 +273,24 @@ describe('submission', () => {
     expect(sim.task(res.body.task_id)).toMatchObject({ deadline: '2026-01-02T00:00:00+00:00', label: null })
   })
 
+  it('pushes a deadline Globus chose to 72 h after completed work and 24 h ahead while queued, never an explicit one (task_behavior §3)', async () => {
+    const { getToken, submit, sim, src, clock } = await start({ bytesPerSecond: 1, minTaskMs: 0, runningTasksLimit: 1 })
+    await mkdir(join(src, 'ds'))
+    // two files of an hour each at 1 byte/s
+    await writeFile(join(src, 'ds', 'a'), 'a'.repeat(3600))
+    await writeFile(join(src, 'ds', 'b'), 'b'.repeat(3600))
+    const token = await getToken()
+    const running = (await submit(token)).body.task_id as string
+    const queued = (await submit(token)).body.task_id as string
+    const fixed = (await submit(token, { deadline: '2026-01-01T06:00:00+00:00' })).body.task_id as string
+    expect(sim.task(running)?.deadline).toBe('2026-01-02T00:00:00+00:00')
+    clock.advance(3_600_000 + 1000)
+    // the first file is done (seen at the look 1 s later): 72 h after that
+    expect(sim.task(running)?.deadline).toBe('2026-01-04T01:00:01+00:00')
+    expect(sim.task(queued)?.deadline).toBe('2026-01-02T01:00:01+00:00')
+    expect(sim.task(fixed)?.deadline).toBe('2026-01-01T06:00:00+00:00')
+  })
+
   const item = {
     DATA_TYPE: 'transfer_item',
     source_path: '/ds',

@@ -1,7 +1,7 @@
 // Requests refused before any route runs (by Node's HTTP parser or Fastify's router) still get a JSON error with a code.
-import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Setup, startAll } from '../helpers/proxy.js'
+import { parseAnswer, rawRequest } from '../helpers/raw-http.js'
 
 let setup: Setup
 let port: number
@@ -14,24 +14,8 @@ afterAll(async () => {
   await setup?.close()
 })
 
-/** Sends raw bytes and resolves with everything the server wrote before closing. */
-function raw (request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request))
-    let answer = ''
-    socket.on('data', (d) => {
-      answer += String(d)
-    })
-    socket.on('error', reject)
-    socket.on('close', () => resolve(answer))
-  })
-}
-
-function parse (answer: string): { status: number; body: { message: string; code: string } } {
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1])
-  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { message: string; code: string }
-  return { status, body }
-}
+const raw = (request: string) => rawRequest(port, request)
+const parse = parseAnswer
 
 describe('errors before any route', () => {
   it('a header with a control character: 400 JSON with a code', async () => {

@@ -63,7 +63,8 @@ it('fails the transfers to the facility whose data_access scope Auth refuses, wi
   setup = await start()
   const s = setup
   const refused = await post(s, 'GUEST')
-  expect(refused.statusCode, refused.body).toBe(502)
+  // 502 answered as Go's 500 (server.errorStatuses: go, the default); the code is precise
+  expect(refused.statusCode, refused.body).toBe(500)
   const body = refused.json() as { code: string; details: string; jobId: string }
   expect(body.code).toBe('PROXY_TRANSFER_REJECTED')
   expect(body.details).toContain('UNKNOWN_SCOPE_ERROR')
@@ -82,7 +83,7 @@ it('fails the transfers to the facility whose data_access scope Auth refuses, wi
   expect(s.world.globus.core.count('task_list')).toBeGreaterThan(0)
 
   // a second refused transfer: logged once per facility, not once per transfer
-  expect((await post(s, 'GUEST', s.world.datasets[2]!.pid)).statusCode).toBe(502)
+  expect((await post(s, 'GUEST', s.world.datasets[2]!.pid)).statusCode).toBe(500)
   const logged = s.proxy.logs.filter((l) => l.includes('refuses the scopes of a facility'))
   expect(logged).toHaveLength(1)
   expect(logged[0]).toContain('"facility":"GUEST"')

@@ -3,7 +3,7 @@ import { type IncomingHttpHeaders, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cyclesUntil, ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
+import { cyclesUntil, ingestorQuery, preciseStatuses, type Setup, startAll } from '../helpers/proxy.js'
 
 let setup: Setup | undefined
 afterEach(async () => {
@@ -38,7 +38,7 @@ function expectError (res: LightMyRequestResponse, status: number, code: string)
 
 describe('GET /transfer/{scicatJobId}', () => {
   it('shows the owner every field of the transfer, and so it does to the members of its owner group', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     const jobId = await startTransfer(s)
@@ -74,7 +74,7 @@ describe('GET /transfer/{scicatJobId}', () => {
   })
 
   it('lets the job\'s ownerUser see and cancel it even outside its ownerGroup', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const job = setup.world.scicat.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p99999', ownerUser: 'alice' })
     const res = await request(setup, 'GET', `/transfer/${job.id}`, setup.world.tokens.alice)
     expect(res.statusCode, res.body).toBe(200)
@@ -87,7 +87,7 @@ describe('GET /transfer/{scicatJobId}', () => {
   })
 
   it('refuses another group with 403, and answers 404 for an unknown id or a job of another type', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     const jobId = await startTransfer(s)
@@ -122,7 +122,7 @@ async function rawRequest (port: number, method: string, path: string, token: st
 
 describe('the job ids . and ..', () => {
   it('are not found, for GET and DELETE, without any SciCat or Globus call', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     await startTransfer(s)
@@ -163,7 +163,7 @@ describe('the job ids . and ..', () => {
 
 describe('DELETE /transfer/{scicatJobId} refusals', () => {
   it('refuses another group (403), a job of another type (404) and an unknown id (404), changing nothing', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world } = s
     const jobId = await startTransfer(s)
@@ -197,7 +197,7 @@ describe('DELETE /transfer/{scicatJobId} refusals', () => {
   })
 
   it('refuses to cancel an ended transfer with 409 and deletes it with delete=true', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const ended = world.scicat.insertJob({
       type: 'globus_transfer_job',
@@ -219,7 +219,7 @@ describe('DELETE /transfer/{scicatJobId} refusals', () => {
 
 describe('secrets never reach the log', () => {
   it('logs no user token, service password, client secret or Globus token at debug level', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const s = setup
     const { world, proxy } = s
     const pid = world.datasets[0]!.pid
@@ -244,8 +244,9 @@ describe('secrets never reach the log', () => {
     world.scicat.core.inject('createJob', { status: 503 })
     expect((await request(s, 'POST', `/transfer?${ingestorQuery(pid)}`, world.tokens.alice)).statusCode).toBe(502)
     // an expired Globus token: one 401, a new token, a retry
+    const issued = world.globus.tokens().length
     world.globus.revokeTokens()
-    await cyclesUntil(s, () => world.globus.tokens().length === 2, { stepMs: 250, max: 5 })
+    await cyclesUntil(s, () => world.globus.tokens().length > issued, { stepMs: 250, max: 5 })
     expect((await request(s, 'DELETE', `/transfer/${jobId}`, world.tokens.alice)).statusCode).toBe(200)
     expect((await request(s, 'GET', '/ready', undefined)).statusCode).toBe(200)
 
@@ -261,7 +262,7 @@ describe('secrets never reach the log', () => {
     world.globus.tokens().forEach((t, i) => {
       secrets[`globus${i}`] = t.token
     })
-    expect(world.globus.tokens().length).toBe(2)
+    expect(world.globus.tokens().length).toBeGreaterThan(issued)
     const log = proxy.logs.join('')
     // the capture works (the harness logs at debug) and holds every request above, errors included
     expect(proxy.app.log.level).toBe('debug')
@@ -279,7 +280,7 @@ describe('secrets never reach the log', () => {
 
 describe('the identity cache', () => {
   it('asks SciCat once per token within scicat.identityCacheSeconds, and again after', async () => {
-    setup = await startAll({}, 'scicat:\n  identityCacheSeconds: 5\n')
+    setup = await startAll({ configExtra: preciseStatuses }, 'scicat:\n  identityCacheSeconds: 5\n')
     const s = setup
     const { world, clock } = s
     const identity = () => world.scicat.core.count('identity')
@@ -306,7 +307,7 @@ describe('the identity cache', () => {
   })
 
   it('uses 30 seconds by default', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world, clock } = setup
     const facilities = () => request(setup!, 'GET', '/facilities', world.tokens.carol)
     await facilities()
@@ -319,7 +320,7 @@ describe('the identity cache', () => {
   })
 
   it('makes one identity call for 20 concurrent first requests with the same token', async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     const { world } = setup
     const token = world.scicat.issueToken('alice')
     const answers = await Promise.all(Array.from({ length: 20 }, () => request(setup!, 'GET', '/facilities', token)))

@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { sandboxCollections } from '../../src/sandbox/world.js'
 import { startWithConfig } from '../helpers/custom-config.js'
-import { ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
+import { ingestorQuery, preciseStatuses, type Setup, startAll } from '../helpers/proxy.js'
 
 interface ErrorBody {
   message: string
@@ -59,7 +59,7 @@ describe('POST /transfer refusals with the seeded world', () => {
   let setup: Setup
   let pid: string
   beforeAll(async () => {
-    setup = await startAll()
+    setup = await startAll({ configExtra: preciseStatuses })
     pid = setup.world.datasets[0]!.pid
   })
   afterAll(async () => {
@@ -444,7 +444,7 @@ facilities:
   })
 
   it('answers 413 with a JSON error for a body over server.bodyLimitMb', async () => {
-    setup = await startAll({}, 'server:\n  bodyLimitMb: 0.001\n')
+    setup = await startAll({}, 'server:\n  bodyLimitMb: 0.001\n  errorStatuses: http\n')
     const pid = setup.world.datasets[0]!.pid
     const fileList = Array.from({ length: 100 }, (_, i) => ({ path: `raw/image-${i}.tiff`, isSymlink: false }))
     expect(JSON.stringify({ fileList }).length).toBeGreaterThan(1100)

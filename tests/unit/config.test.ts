@@ -219,6 +219,13 @@ server: {bodyLimitMb: 0.001}
     expect(parseConfig(`${base}server: {bodyLimitMb: 0}\n`).server.bodyLimitMb).toBe(64)
   })
 
+  it('server.errorStatuses: go by default, http on request, anything else refused', () => {
+    const base = 'scicatUrl: http://x\nfacilities: [{name: a, collection: b}]\n'
+    expect(parseConfig(base).server.errorStatuses).toBe('go')
+    expect(parseConfig(`${base}server: {errorStatuses: http}\n`).server.errorStatuses).toBe('http')
+    expect(problemsOf(`${base}server: {errorStatuses: precise}\n`)).toEqual(['server.errorStatuses: must be one of go, http'])
+  })
+
   it('checks server.trustProxy as Fastify reads it: addresses, CIDR ranges, netmasks, named ranges', () => {
     const base = 'scicatUrl: http://x\nfacilities: [{name: a, collection: b}]\n'
     const good = [

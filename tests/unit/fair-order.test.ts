@@ -21,7 +21,7 @@ function job (id: string, user: string, options: Partial<QueuedJob> & { at?: num
     ownerGroup: `g-${user}`,
     sourceFacility: 'PSI',
     destFacility: 'CSCS',
-    createdAt: new Date(t0 + (at ?? seq) * 1000).toISOString(),
+    createdAt: t0 + (at ?? seq) * 1000,
     seq: seq++,
     ...rest,
   }
@@ -133,9 +133,9 @@ describe('fair order', () => {
     expect(order.ready).toBe(1)
   })
 
-  it('an empty queue, and a createdAt that does not parse (it waits last)', () => {
+  it('an empty queue, and a createdAt that did not parse (it waits last)', () => {
     expect(fairOrder([], [task('alice')], policy())).toEqual({ jobs: [], ready: 0, holds: [] })
-    const q = [job('bad', 'alice', { createdAt: 'yesterday' }), job('a1', 'alice', { at: 9 })]
+    const q = [job('bad', 'alice', { createdAt: Date.parse('yesterday') }), job('a1', 'alice', { at: 9 })]
     expect(ids(fairOrder(q, [], policy()).jobs)).toEqual(['a1', 'bad'])
   })
 
@@ -150,7 +150,7 @@ describe('fair order', () => {
     }
     for (let round = 0; round < 300; round++) {
       const n = Math.floor(random() * 40)
-      const queued = Array.from({ length: n }, (_, i) => ({ ...some(), id: `j${i}`, createdAt: new Date(t0 + Math.floor(random() * 20) * 1000).toISOString(), seq: i }))
+      const queued = Array.from({ length: n }, (_, i) => ({ ...some(), id: `j${i}`, createdAt: t0 + Math.floor(random() * 20) * 1000, seq: i }))
       const active = Array.from({ length: Math.floor(random() * 8) }, some)
       const p = policy({
         fairShare: pick(['user', 'group', 'none'] as const),
@@ -203,7 +203,7 @@ function bruteForce (queued: QueuedJob[], active: OwnedTransfer[], p: FairPolicy
   const ownerTasks = new Map(counts.byOwner)
   const rest = [...queued]
   const jobs: QueuedJob[] = []
-  const key = (j: QueuedJob) => [ownerTasks.get(ownerOf(j, p.fairShare)) ?? 0, Date.parse(j.createdAt), j.seq]
+  const key = (j: QueuedJob) => [ownerTasks.get(ownerOf(j, p.fairShare)) ?? 0, j.createdAt, j.seq]
   const less = (x: number[], y: number[]) => x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!
   const take = (withLimits: boolean) => {
     for (;;) {

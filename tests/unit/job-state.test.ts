@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cancelledView, finishedView, queuedView, roughCount, submittedView } from '../../src/transfers/job-state.js'
+import { cancelledView, finishedView, queuedView, roughCount, sameView, submittedView } from '../../src/transfers/job-state.js'
 
 describe('job views', () => {
   it('queue positions are exact below 10, then rounded down so the message rarely changes', () => {
@@ -19,5 +19,20 @@ describe('job views', () => {
     expect(finishedView(submitted, undefined).jobResultObject.bytesTotal).toBe(1234)
     expect(cancelledView(submitted).jobResultObject.bytesTotal).toBe(1234)
     expect(queuedView('sid', 0).jobResultObject).not.toHaveProperty('bytesTotal')
+  })
+
+  it('sameView compares what the job would show: status fields and jobResultObject key by key, in any key order', () => {
+    const a = submittedView(queuedView('sid', 0), 'task-1')
+    const reordered = { ...a, jobResultObject: Object.fromEntries(Object.entries(a.jobResultObject).reverse()) as typeof a.jobResultObject }
+    expect(sameView(a, reordered)).toBe(true)
+    // a key set to undefined is no key in the JSON SciCat gets
+    expect(sameView(a, { ...a, jobResultObject: { ...a.jobResultObject, niceStatus: undefined } })).toBe(true)
+    expect(sameView(a, { ...a, jobResultObject: { ...a.jobResultObject, niceStatus: 'Queued' } })).toBe(false)
+    expect(sameView({ ...a, jobResultObject: { ...a.jobResultObject, niceStatus: 'Queued' } }, a)).toBe(false)
+    expect(sameView(a, { ...a, jobResultObject: { ...a.jobResultObject, bytesTransferred: 1 } })).toBe(false)
+    expect(sameView(a, { ...a, statusMessage: 'other' })).toBe(false)
+    expect(sameView(a, { ...a, statusCode: 'transferring' })).toBe(false)
+    const { submissionId: _gone, ...fewer } = a.jobResultObject
+    expect(sameView(a, { ...a, jobResultObject: fewer as typeof a.jobResultObject })).toBe(false)
   })
 })

@@ -20,7 +20,9 @@ describe('retry policy (DESIGN §7)', () => {
 
   it('reads Retry-After in whole seconds and ignores HTTP dates', () => {
     expect(parseRetryAfter('3')).toBe(3000)
-    expect(parseRetryAfter(' 0 ')).toBe(0)
+    // 0 is no advice: the backoff applies, as in the Globus SDK (`if retry_after:`)
+    expect(parseRetryAfter(' 0 ')).toBeUndefined()
+    expect(parseRetryAfter('0')).toBeUndefined()
     expect(parseRetryAfter(['2', '9'])).toBe(2000)
     expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:00 GMT')).toBeUndefined()
     expect(parseRetryAfter('1.5')).toBeUndefined()

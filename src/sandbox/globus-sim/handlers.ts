@@ -123,7 +123,14 @@ function eventList (state: SimState): Authed {
     if (record instanceof Response) return record
     const paging = parsePaging(new URL(info.request.url))
     if (typeof paging === 'string') return badRequest(info.request, paging)
-    const events = [...record.events].reverse()
+    // `filter=is_error:1` (errors only) or `is_error:0`, as globus-cli's `task event-list
+    // --filter-errors / --filter-non-errors` sends it (globus_cli/commands/task/event_list.py)
+    const filter = new URL(info.request.url).searchParams.get('filter')
+    const wanted = filter ? /^is_error:([01])$/.exec(filter)?.[1] : undefined
+    if (filter && wanted === undefined) return badRequest(info.request, `Invalid filter '${filter}'`)
+    const events = [...record.events]
+      .reverse()
+      .filter((e) => wanted === undefined || e.isError === (wanted === '1'))
     const page = events.slice(paging.offset, paging.offset + paging.limit)
     return HttpResponse.json({
       DATA_TYPE: 'event_list',
@@ -141,7 +148,11 @@ function cancel (state: SimState): Authed {
     const record = ownTask(state, info, token)
     if (record instanceof Response) return record
     const outcome = state.model.cancel(record.id)
-    // Only `Canceled` is in a recorded response; `TaskComplete` for an ended task is assumed.
+    // 200 `Canceled` as the SDK records it (globus_sdk/testing/data/transfer/cancel_task.py). For a
+    // task that had already ended Globus answers 200 `TaskComplete` with this message: a real
+    // response recorded in a public script using the SDK's cancel_task, which raised no error
+    // (find_string "TaskComplete"; the same script lists `CancelAccepted` for a cancel still in
+    // progress). docs.globus.org/api/transfer/task §6.4 "Cancel task by id" is the operation's page.
     return HttpResponse.json({
       DATA_TYPE: 'result',
       code: outcome === 'canceled' ? 'Canceled' : 'TaskComplete',

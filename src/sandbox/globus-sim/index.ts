@@ -1,4 +1,5 @@
 // GlobusSimulator: a stateful Globus Auth + Transfer model served over real loopback HTTP.
+import { randomUUID } from 'node:crypto'
 import type { RequestHandler } from 'msw'
 import { type ServedHandlers, serveHandlers } from '../msw-server.js'
 import { SimCore, systemClock } from '../sim-core.js'
@@ -81,6 +82,13 @@ export class GlobusSimulator {
   }
 
   /** Every task, in submission order, brought up to date. */
+  /** What GET /submission_id does, without a request: an id a submission may then use (benchmark seeding). */
+  issueSubmissionId (): string {
+    const value = randomUUID()
+    this.state.submissionIds.set(value, null)
+    return value
+  }
+
   tasks (): TaskDocument[] {
     this.state.model.update()
     const now = this.core.clock.now()

@@ -161,7 +161,11 @@ export class TransferModel {
       for (const t of this.records) {
         if (isFinished(t)) continue
         if (t.problem && t.status === 'ACTIVE' && t.startedAt !== undefined) this.retry(t, cur)
+        const doneBefore = t.done
         if (isProgressing(t)) this.performCovered(t, cur)
+        // completed work: entries done that moved bytes (creating folders at the start does not count)
+        const bytesAt = (done: number) => (done > 0 ? (t.ends[done - 1] ?? 0) : 0)
+        extendDeadline(t, cur, bytesAt(t.done) > bytesAt(doneBefore))
         const allDone = t.done === t.plan?.entries.length
         if (isProgressing(t) && allDone && cur >= t.startedAt! + this.o.minTaskMs) {
           t.status = 'SUCCEEDED'
@@ -267,4 +271,18 @@ export class TransferModel {
       : { code: 'DEADLINE', description: 'deadline expired' }
     failRecord(t, cur, fatal, 'expired', 'The task deadline expired before it could complete')
   }
+}
+
+const HOUR_MS = 3600_000
+
+/**
+ * Globus's deadline policy for a transfer submitted without a deadline
+ * (docs.globus.org/api/transfer/task_behavior §3): it starts 24 h after submission, is pushed to
+ * 72 h after the latest completed work while the task makes progress, and to 24 h away while it
+ * is queued without errors. An explicit deadline is never moved.
+ */
+function extendDeadline (t: TaskRecord, cur: number, completedWork: boolean): void {
+  if (t.submission.deadline) return
+  if (completedWork) t.deadline = Math.max(t.deadline, cur + 72 * HOUR_MS)
+  else if (t.startedAt === undefined && !t.problem && !t.forcedNice) t.deadline = Math.max(t.deadline, cur + 24 * HOUR_MS)
 }

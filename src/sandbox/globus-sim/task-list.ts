@@ -78,6 +78,8 @@ export function parseTaskFilter (filter: string | null, maxIds: number): Predica
     const value = clause.slice(colon + 1)
     const values = value.split(',').filter((v) => v !== '')
     if (key === 'task_id') {
+      // Globus documents no limit on the ids of one task_id filter (docs.globus.org/api/transfer/task
+      // §6.1.1; reference/globus-api.md §3): the limit and the 400 answering it are this simulator's.
       if (values.length > maxIds) {
         return `Too many task ids in filter: ${values.length} (at most ${maxIds})`
       }

@@ -24,6 +24,10 @@ export interface GlobusSimOptions {
   minTaskMs?: number
   runningTasksLimit?: number
   maxPendingTasks?: number
+  /**
+   * Task ids one task_list filter takes (default 50); more are refused with a 400. Globus documents
+   * no such limit: tests set a low one to check that refused chunks are still read.
+   */
   maxFilterIds?: number
 }
 

@@ -23,6 +23,8 @@ const BOOLEAN_FIELDS = [
   'notify_on_succeeded',
   'notify_on_failed',
   'notify_on_inactive',
+  // task_submit's transfer fields (@globus/sdk TransferFields)
+  'store_base_path_info',
 ] as const
 
 const ITEM_TYPES = ['transfer_item', 'transfer_symlink_item']
