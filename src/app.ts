@@ -24,6 +24,7 @@ import type { ServiceToken } from './scicat/service-token.js'
 import { IdentityCache, tokenFrom, type User } from './transfers/access.js'
 import { trackerQueueView } from './transfers/queue-view.js'
 import { Tracker } from './transfers/tracker.js'
+import { alwaysWrite } from './transfers/write-gate.js'
 import { TransferList } from './transfers/transfer-list.js'
 import { TransferService } from './transfers/transfer-service.js'
 import { ProxyError } from './errors.js'
@@ -92,8 +93,11 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : lenient).compile(schema))
 
   const now = deps.now ?? Date.now
-  const tracker = new Tracker({ config, ...deps, now })
-  const transfers = new TransferService({ config, ...deps, tracker, now })
+  // With ha.lease, nothing is submitted or written unless this instance holds a lease that cannot have run out.
+  const role = deps.role
+  const canWrite = role ? () => role.mayWrite() : alwaysWrite
+  const tracker = new Tracker({ config, ...deps, now, canWrite })
+  const transfers = new TransferService({ config, ...deps, tracker, now, canWrite })
   const identities = new IdentityCache(deps.scicat, config.scicat.identityCacheSeconds, now)
   app.decorate('tracker', tracker)
   app.decorate('transfers', transfers)
@@ -151,7 +155,6 @@ export async function buildApp (config: Config, deps: AppDeps): Promise<FastifyI
     })
   }
 
-  const role = deps.role
   if (role) {
     // a standby makes no upstream call: only the routes that need none answer
     app.addHook('onRequest', async (req) => {

@@ -24,6 +24,9 @@ export interface DepsOptions {
   role?: RoleSource
 }
 
+/** The upstream operations that change something (SciCat jobs and datasets, Globus tasks): fenced with ha.lease. */
+const writeOperations: ReadonlySet<string> = new Set(['createJob', 'updateJob', 'deleteJob', 'markArchivable', 'transfer', 'cancel'])
+
 export interface Deps extends AppDeps {
   close(): Promise<void>
 }
@@ -48,9 +51,11 @@ export function createDeps (config: Config, credentials: Credentials, options: D
   const globusRate = perSecond()
   const now = options.now ?? Date.now
   const activity = new UpstreamActivity(now)
+  const role = options.role
   const common = {
     retry: options.retry,
     timeouts: options.timeouts,
+    ...(role ? { writeGate: { operations: writeOperations, open: () => role.mayWrite() } } : {}),
     observe: ((info) => {
       metrics.observeUpstream(info)
       activity.observe(info)

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { type ErrorStatusMode, wireStatus } from './error-statuses.js'
 import { type ErrorCode, ProxyError, upstreamFailure } from './errors.js'
 import { UpstreamError } from './http/upstream-error.js'
+import { WritesFenced } from './transfers/write-gate.js'
 
 interface Body {
   message: string
@@ -27,6 +28,10 @@ function describeViolation (context: string, v: Violation): string {
 
 function render (err: unknown, bodyLimit?: number): { status: number; body: Body; retryAfter?: number } {
   if (err instanceof UpstreamError) return render(upstreamFailure(err, `${err.service} request failed`))
+  // the lease was lost while the request ran (ha.lease): nothing was written
+  if (err instanceof WritesFenced) {
+    return render(new ProxyError('PROXY_STANDBY', 'this instance is no longer the active one; try again', { details: err.message, retryAfter: 5 }))
+  }
   if (err instanceof ProxyError) {
     const body: Body = { ...err.extra, message: err.message, code: err.code }
     if (err.details) body.details = err.details

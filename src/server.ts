@@ -75,11 +75,17 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   if (leadership) {
     leadership.start({
+      // the new active instance starts as a fresh process would: with discovery
       becameActive: () => {
         warmGlobus()
+        app.tracker.reset()
         app.tracker.start()
       },
-      becameStandby: () => app.tracker.stop(),
+      // nothing may be written any more (the write gate is closed): stop, and let go of every transfer
+      becameStandby: async () => {
+        await app.tracker.stop()
+        app.tracker.reset()
+      },
     })
   } else {
     app.tracker.start()

@@ -11,8 +11,8 @@ export interface RoleSource {
   readonly retryAfterSeconds: number
 }
 
-/** Routes a standby answers itself: liveness, readiness, metrics, version and the API documents. */
-const openOnStandby = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/version$/, /^\/openapi\.(yaml|json)$/, /^\/docs(\/|$)/]
+/** Routes a standby answers itself: liveness, readiness, metrics, version, the API documents and the static web page. */
+const openOnStandby = [/^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/version$/, /^\/openapi\.(yaml|json)$/, /^\/docs(\/|$)/, /^\/ui(\/|$)/]
 
 export function answersOnStandby (routeUrl: string | undefined): boolean {
   // no route: the 404 handler, which makes no upstream call either

@@ -1,6 +1,7 @@
 // An upstream HTTP client: one keep-alive undici Agent, explicit timeouts, retries, normalised errors.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici'
+import { WritesFenced } from '../transfers/write-gate.js'
 import { defaultRetryPolicy, parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js'
 import { parseErrorBody, type Service, UpstreamError } from './upstream-error.js'
 
@@ -32,6 +33,11 @@ export interface HttpClientOptions {
   connections?: number
   /** Runs each attempt; used to bound concurrency and request rate (p-queue). */
   schedule?: <T>(attempt: () => Promise<T>) => Promise<T>
+  /**
+   * ha.lease fencing: the operations that change something upstream are not sent, first attempt
+   * or retry, while `open()` is false (a retry after backoff must not land after another took over).
+   */
+  writeGate?: { operations: ReadonlySet<string>; open: () => boolean }
 }
 
 export interface HttpRequest {
@@ -61,6 +67,7 @@ export class HttpClient {
   private readonly policy: RetryPolicy
   private readonly observe: RequestObserver | undefined
   private readonly schedule: <T>(attempt: () => Promise<T>) => Promise<T>
+  private readonly writeGate: HttpClientOptions['writeGate']
   private closing: Promise<void> | undefined
   private readonly inflight = new Set<Promise<unknown>>()
 
@@ -71,6 +78,7 @@ export class HttpClient {
     this.policy = { ...defaultRetryPolicy, ...options.retry }
     this.observe = options.observe
     this.schedule = options.schedule ?? ((attempt) => attempt())
+    this.writeGate = options.writeGate
     this.agent = new Agent({
       connect: { timeout: t.connectMs },
       headersTimeout: t.headersMs,
@@ -84,7 +92,12 @@ export class HttpClient {
   async send<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.schedule(() => this.once<T>(req))
+        return await this.schedule(() => {
+          if (this.writeGate?.operations.has(req.operation) && !this.writeGate.open()) {
+            throw new WritesFenced(`${this.service} ${req.operation}`)
+          }
+          return this.once<T>(req)
+        })
       } catch (err) {
         if (!(err instanceof UpstreamError) || !req.retry || req.signal?.aborted || this.closing) throw err
         const wait = retryDelay(err, attempt, this.policy)

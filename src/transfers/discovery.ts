@@ -43,6 +43,12 @@ export class Discovery {
     return this.deps.now() - this.lastRun >= this.deps.config.task.discoveryInterval * 1000
   }
 
+  /** Forgets what earlier runs learnt: the next cycle discovers again, as on start. */
+  reset (): void {
+    this.lastRun = Number.NEGATIVE_INFINITY
+    this.skipped.clear()
+  }
+
   /** Adopts the unfinished jobs not followed yet, in creation order; returns how many. */
   async discover (): Promise<number> {
     const { config, scicat, log, tracked, capacity, isCancelling, adopts } = this.deps

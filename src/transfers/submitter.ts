@@ -137,6 +137,8 @@ export class Submitter {
       submitted = await globus.submitTransfer(transferSpec(t, config, this.deps.now()))
     } catch (err) {
       capacity.release(t.jobId)
+      // fenced (HA): not a refusal; submitted later by whichever instance is active
+      if (err instanceof WritesFenced) return this.postpone(t, err)
       let reason = globusReason(err)
       // README "When Globus refuses a submission": definitive refusals fail the job at once,
       // any other is retried on later cycles, at most globus.submitAttempts times

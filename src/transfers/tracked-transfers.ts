@@ -67,6 +67,19 @@ export class TrackedTransfers {
     this.noteEnded(t.jobId, status)
   }
 
+  /**
+   * Lets go of every transfer without writing anything (this instance became standby): the
+   * instance that is active now adopts them from SciCat, and this one rebuilds from there too.
+   */
+  abandonAll (): number {
+    const n = this.byJob.size
+    for (const jobId of [...this.byJob.keys()]) {
+      this.byJob.delete(jobId)
+      this.capacity.drop(jobId)
+    }
+    return n
+  }
+
   /** Sends every update that has not landed yet. */
   async flush (): Promise<void> {
     await Promise.all(

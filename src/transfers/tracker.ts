@@ -131,6 +131,17 @@ export class Tracker {
     clearTimeout(timeout)
   }
 
+  /**
+   * After stop(): forgets every transfer without writing (the instance lost or gave up the
+   * lease) so that the next start() rebuilds from SciCat, with discovery, as a fresh process would.
+   */
+  reset (): void {
+    const abandoned = this.tracked.abandonAll()
+    this.discovery.reset()
+    this.tracked.updateGauges()
+    if (abandoned) this.log.info({ abandoned }, 'let go of the tracked transfers; the active instance follows them')
+  }
+
   private schedule (delayMs: number): void {
     this.timer = setTimeout(() => {
       this.runCycle()

@@ -15,6 +15,7 @@ import { emptyDirectories } from './recorded-directories.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
+import type { WriteGate } from './write-gate.js'
 
 export interface TransferRequest {
   sourceFacility: string
@@ -33,6 +34,8 @@ export interface TransferServiceDeps {
   tracker: Tracker
   logger: Logger
   now?: () => number
+  /** Checked before the SciCat job is created (ha.lease: only while this instance holds the lease). */
+  canWrite?: WriteGate
 }
 
 /** How long a repeated Idempotency-Key is answered from memory; older keys are looked up in SciCat. */
@@ -175,6 +178,9 @@ export class TransferService {
       ownerGroup: dataset.ownerGroup,
       ownerUser: user.username,
       ...(user.email ? { contactEmail: user.email } : {}),
+    }
+    if (this.deps.canWrite && !this.deps.canWrite()) {
+      throw new ProxyError('PROXY_STANDBY', 'this instance is no longer the active one; try again', { retryAfter: 5 })
     }
     this.deps.tracker.creating.add(submissionId)
     let job: Job

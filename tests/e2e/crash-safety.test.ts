@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Job } from '../../src/sandbox/scicat-sim/index.js'
 import { startWorld, type World } from '../../src/sandbox/world.js'
 import { prng, ServiceProcess, type SubmitItem, Submitter, waitUntil, freePort, writeConfig } from '../helpers/service-process.js'
+import { allFinished as finished, expectExactlyOnce, transferJobs } from '../helpers/exactly-once.js'
 import { yaml } from '../helpers/transfers.js'
 
 const seed = Number(process.env.CRASH_SAFETY_SEED ?? 20_260_117)
-const jobType = 'globus_transfer_job'
 
 let world: World | undefined
 let service: ServiceProcess | undefined
@@ -28,6 +27,8 @@ afterEach(async () => {
 })
 
 /** Simulators whose transfers take a couple of seconds, `n` one-file datasets, and a config file for `serve`. */
+const allFinished = (w: World, ids: Iterable<string>, timeoutMs: number) => finished(w, ids, timeoutMs, () => service?.log ?? '')
+
 async function setUp (n: number, prefix: string): Promise<{ w: World; config: string; items: SubmitItem[] }> {
   const w = await startWorld({
     datasets: 0,
@@ -45,52 +46,6 @@ async function setUp (n: number, prefix: string): Promise<{ w: World; config: st
     return { pid, key: `${prefix}-${seed}-${i + 1}` }
   })
   return { w, config: writeConfig(dir, w.configText), items }
-}
-
-const transferJobs = (w: World): Job[] => w.scicat.jobs().filter((j) => j.type === jobType)
-const statusOf = (j: Job | undefined): unknown => (j?.jobResultObject as { status?: unknown } | undefined)?.status
-
-async function allFinished (w: World, jobIds: Iterable<string>, timeoutMs: number): Promise<void> {
-  const ids = [...jobIds]
-  await waitUntil(
-    'every transfer job finished',
-    () => ids.every((id) => statusOf(w.scicat.job(id)) === 'finished') && transferJobs(w).every((j) => statusOf(j) === 'finished'),
-    { timeoutMs, intervalMs: 100 }
-  ).catch((err: unknown) => {
-    const open = transferJobs(w).filter((j) => statusOf(j) !== 'finished')
-    const sample = open.slice(0, 3).map((j) => ({ id: j.id, statusCode: j.statusCode, statusMessage: j.statusMessage, result: j.jobResultObject }))
-    throw new Error(`${(err as Error).message}: ${open.length} unfinished, e.g. ${JSON.stringify(sample)}\n--- service log ---\n${service?.log ?? ''}`)
-  })
-}
-
-/**
- * Exactly once, seen from both sides: one Globus task per transfer job and one job per task
- * (by submission id, by label and by the task id the job shows), one archive job each.
- */
-function expectExactlyOnce (w: World): void {
-  const jobs = transferJobs(w)
-  const bySubmission = new Map(jobs.map((j) => [j.jobParams.globusSubmissionId as string, j]))
-  expect(bySubmission.size).toBe(jobs.length)
-  const tasks = w.globus.tasks()
-  const taskOfJob = new Map<string, string>()
-  for (const task of tasks) {
-    const submissionId = w.globus.submission(task.task_id)?.submission_id ?? ''
-    const job = bySubmission.get(submissionId)
-    expect(job, `Globus task ${task.task_id} (${task.label}) has no job`).toBeDefined()
-    expect(task.label).toBe(`SciCat job ${job!.id}`)
-    expect(taskOfJob.get(job!.id), `job ${job!.id} has two Globus tasks`).toBeUndefined()
-    taskOfJob.set(job!.id, task.task_id)
-    expect(task.status).toBe('SUCCEEDED')
-  }
-  expect(tasks).toHaveLength(jobs.length)
-  const archives = w.scicat.jobs().filter((j) => j.type === 'archive')
-  for (const job of jobs) {
-    expect(job).toMatchObject({ statusCode: 'finished', jobResultObject: { status: 'finished', error: '', globusTaskId: taskOfJob.get(job.id) } })
-    const own = archives.filter((a) => a.jobParams.transferJobId === job.id)
-    expect(own, `archive jobs of ${job.id}`).toHaveLength(1)
-    expect((job.jobResultObject as { archiveJobId?: string }).archiveJobId).toBe(own[0]!.id)
-  }
-  expect(archives).toHaveLength(jobs.length)
 }
 
 describe('crash safety of the built service', () => {

@@ -91,7 +91,7 @@ export function addDatasets (world: World, n: number, bytes: number, prefix = 's
 /** Config YAML appended to the world's: `yaml({ task: { maxConcurrency: 2 } })`. */
 export function yaml (sections: Record<string, Record<string, unknown>>): string {
   const section = ([name, keys]: [string, Record<string, unknown>]) =>
-    `${name}:\n${Object.entries(keys).map(([k, v]) => `  ${k}: ${String(v)}`).join('\n')}`
+    `${name}:\n${Object.entries(keys).map(([k, v]) => `  ${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join('\n')}`
   const present = Object.entries(sections).filter(([, keys]) => Object.keys(keys).length > 0)
   return `\n${present.map(section).join('\n')}\n`
 }

@@ -154,6 +154,8 @@ export interface RecordedRequest {
   url: string
   headers: IncomingHttpHeaders
   body: string
+  /** When the request arrived (Date.now()). */
+  at: number
 }
 
 const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'])
@@ -170,7 +172,7 @@ export async function recordingProxy (
       const chunks: Buffer[] = []
       for await (const chunk of req) chunks.push(chunk as Buffer)
       const body = Buffer.concat(chunks)
-      requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: body.toString() })
+      requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: body.toString(), at: Date.now() })
       const headers = Object.fromEntries(
         Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name))
       ) as Record<string, string>
