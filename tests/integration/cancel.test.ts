@@ -1,6 +1,7 @@
 // DELETE /transfer/{jobId}: cancel running and queued transfers, after a restart too; delete=true; 409 on ended jobs.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { World } from '../../src/sandbox/world.js'
+import { discoveryPageSize } from '../../src/transfers/discovery.js'
 import { cyclesUntil, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
 import {
   addDatasets,
@@ -258,7 +259,7 @@ describe('DELETE /transfer/{jobId}', () => {
     expect(jobOf(s.world, jobId).statusCode).toBe('queued')
     if (restarted) s = await restart(s, extra(1))
     // more than one page of unfinished jobs (ones this service cannot track: no jobParams)
-    for (let i = 0; i < 1000; i++) s.world.scicat.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p12345' })
+    for (let i = 0; i < discoveryPageSize; i++) s.world.scicat.insertJob({ type: 'globus_transfer_job', ownerGroup: 'p12345' })
     // the first page (with our job) is read at once, the second one slowly
     s.world.scicat.core.resetCounts()
     s.world.scicat.core.inject('findJobs', { latencyMs: 0 })

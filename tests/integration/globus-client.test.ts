@@ -33,8 +33,12 @@ async function failure (promise: Promise<unknown>): Promise<UpstreamError> {
 }
 
 /** A simulator on a ManualClock and a client whose token provider reads the same clock. */
-async function setup (options: { scopes?: string[]; tokenLifetimeSeconds?: number } = {}) {
-  const globus = await startGlobus(res, { tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 172_800 })
+async function setup (options: { scopes?: string[]; tokenLifetimeSeconds?: number; symlinkItems?: boolean } = {}) {
+  // collections that take transfer_symlink_item (GCSv4-like); the default ones refuse it as GCSv5 does
+  const symlinkCollections = options.symlinkItems
+    ? { collections: { [SRC]: { root: await res.tempDir(), symlinkItems: true }, [DST]: { root: await res.tempDir(), symlinkItems: true } } }
+    : {}
+  const globus = await startGlobus(res, { tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 172_800, ...symlinkCollections })
   const built = buildGlobus(res, {
     url: globus.url,
     now: () => globus.clock.now(),
@@ -340,7 +344,7 @@ describe('scope sets', () => {
 
 describe('submitTransfer', () => {
   it('posts folder, file and symlink items with label, checksum, sync level and deadline', async () => {
-    const { client, sim } = await setup()
+    const { client, sim } = await setup({ symlinkItems: true })
     const s = await spec(client, {
       label: 'SciCat job 7f3a',
       items: [
