@@ -112,8 +112,7 @@ describe('deployment scoping', () => {
 
     for (const remove of [false, true]) {
       const res = await cancelTransfer(s.proxy, s.world, foreign.id, remove)
-      // 409 answered as Go's 400 (server.errorStatuses: go, the default); the code is precise
-      expect(res.statusCode).toBe(400)
+      expect(res.statusCode).toBe(409)
       expect(res.json()).toMatchObject({ code: 'PROXY_OTHER_DEPLOYMENT', globusClientId: OTHER_CLIENT })
       expect((res.json() as { message: string }).message).toContain(OTHER_CLIENT)
     }
@@ -130,7 +129,7 @@ describe('deployment scoping', () => {
     // a job without globusClientId whose task another deployment's client submitted
     const legacy = insertRunningJob(s.world, jobOf(s.world, own), undefined, randomUUID())
     const res = await cancelTransfer(s.proxy, s.world, legacy.id)
-    expect(res.statusCode).toBe(400)
+    expect(res.statusCode).toBe(409)
     expect(res.json()).toMatchObject({ code: 'PROXY_OTHER_DEPLOYMENT' })
     expect((res.json() as { message: string }).message).toContain(CLIENT_ID)
     expect(cancel(s)).toBe(1)
@@ -139,7 +138,7 @@ describe('deployment scoping', () => {
     // this deployment's own job whose task Globus does not show: an upstream inconsistency, not a cancellation
     const mine = insertRunningJob(s.world, jobOf(s.world, own), CLIENT_ID, randomUUID())
     const res2 = await cancelTransfer(s.proxy, s.world, mine.id)
-    expect(res2.statusCode).toBe(500) // Go's status for a 502 (server.errorStatuses: go)
+    expect(res2.statusCode).toBe(502)
     expect(res2.json()).toMatchObject({ code: 'PROXY_UPSTREAM_GLOBUS' })
     expect(jobOf(s.world, mine.id)).toEqual(mine)
     expect(resultOf(s.world, own).status).toBe('transferring')

@@ -98,8 +98,7 @@ describe('large fileLists', { timeout: 120_000 }, () => {
     // 5,000 random 4,000-character names: about 20 MB that gzip cannot shrink below the limit
     const list = Array.from({ length: 5000 }, () => ({ path: randomBytes(3000).toString('base64url'), isSymlink: false }))
     const res = await post(proxy, world.tokens.alice, world.datasets[0]!.pid, JSON.stringify({ fileList: list }))
-    // 413 answered as Go's 400 (server.errorStatuses: go, the default); the code is precise
-    expect(res.statusCode, res.body).toBe(400)
+    expect(res.statusCode, res.body).toBe(413)
     const body = res.json() as { code: string; message: string; details: string }
     expect(body.code).toBe('PROXY_FILELIST_TOO_LARGE')
     expect(body.message).toBe('the fileList is too large to be stored in one SciCat job')

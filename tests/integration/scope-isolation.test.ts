@@ -58,8 +58,7 @@ it('fails the transfers to the facility whose data_access scope Auth refuses, wi
   setup = await start()
   const s = setup
   const refused = await post(s, 'GUEST')
-  // 502 answered as 500 under the default server.errorStatuses: go; the code stays precise
-  expect(refused.statusCode, refused.body).toBe(500)
+  expect(refused.statusCode, refused.body).toBe(502)
   const body = refused.json() as { code: string; details: string; jobId: string }
   expect(body.code).toBe('PROXY_TRANSFER_REJECTED')
   expect(body.details).toContain('UNKNOWN_SCOPE_ERROR')
