@@ -1,26 +1,14 @@
 // Polling (§6): reads every active task with task_list, 50 ids a call, and shows what changed within the progress budget.
-import type { Logger } from 'pino'
-import type { Config } from '../config/resolve.js'
 import type { GlobusClient, GlobusEvent, GlobusTask } from '../globus/client.js'
 import { taskListChunk } from '../globus/client.js'
-import type { CapacityQueue } from './capacity-queue.js'
 import { describe, eachLimited } from './cycle-helpers.js'
+import type { CycleParts } from './cycle-parts.js'
 import { type JobView, sameView, withLastError } from './job-state.js'
-import type { JobWriter } from './job-writer.js'
 import { readTask } from './task-outcome.js'
-import type { TrackedTransfers } from './tracked-transfers.js'
 import type { Transfer } from './transfer.js'
-import type { WriteGate } from './write-gate.js'
 
-export interface PollerDeps {
-  config: Config
+export interface PollerDeps extends CycleParts {
   globus: GlobusClient
-  log: Logger
-  tracked: TrackedTransfers
-  capacity: CapacityQueue
-  writer: JobWriter
-  canWrite: WriteGate
-  now: () => number
 }
 
 type ProgressUpdate = { t: Transfer; view: JobView }

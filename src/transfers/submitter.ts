@@ -1,36 +1,25 @@
 // Submits transfers to Globus: a new one at once when a slot is free, queued ones as slots free up.
-import type { Logger } from 'pino'
-import type { Config } from '../config/resolve.js'
 import type { GlobusClient } from '../globus/client.js'
 import { submissionRefusal } from '../globus/refusals.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type { Metrics } from '../metrics.js'
 import type { ScicatClient } from '../scicat/client.js'
-import type { CapacityQueue } from './capacity-queue.js'
 import { describe } from './cycle-helpers.js'
+import type { CycleParts } from './cycle-parts.js'
 import { holdNote } from './fair-order.js'
 import { failedView, isEnded, type JobView, queuedView, runningView, sameView, submittedView, viewOf } from './job-state.js'
-import type { JobWriter } from './job-writer.js'
-import type { TrackedTransfers } from './tracked-transfers.js'
 import { type Transfer, transferSpec } from './transfer.js'
-import { type WriteGate, WritesFenced } from './write-gate.js'
+import { WritesFenced } from './write-gate.js'
 
 export type SubmitOutcome =
   | { outcome: 'submitted'; taskId: string }
   | { outcome: 'queued'; error?: UpstreamError | WritesFenced }
   | { outcome: 'rejected'; error: unknown }
 
-export interface SubmitterDeps {
-  config: Config
+export interface SubmitterDeps extends CycleParts {
   globus: GlobusClient
   scicat: ScicatClient
   metrics: Metrics
-  log: Logger
-  tracked: TrackedTransfers
-  capacity: CapacityQueue
-  writer: JobWriter
-  canWrite: WriteGate
-  now: () => number
 }
 
 /** Longest wait between two attempts of a submission Globus refused for a retryable reason. */
