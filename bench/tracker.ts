@@ -4,12 +4,13 @@ import { GoTracker } from './baselines/go-tracker.js'
 import { arg, report, runCase } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { median, mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
+import { CycleProfile } from './lib/cycle-profile.js'
 import { RemoteWorld } from './lib/remote-world.js'
 import { threadCpuMs } from './lib/threads.js'
 import type { Counts } from './lib/world-protocol.js'
 
 const POLL_MS = 10_000
-const BUSY_CYCLES = 3
+const BUSY_CYCLES = Number(process.env.BENCH_BUSY_CYCLES ?? 3)
 const IDLE_CYCLES = 3
 /** Upstream calls in flight: the service's default task.maxConcurrency, and the Go worker pool's. */
 const CONCURRENCY = 10
@@ -97,6 +98,7 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
   await world.call('progress')
 
   const cycles: CycleSample[] = []
+  const profile = new CycleProfile()
   const measure = async (kind: CycleKind) => {
     await world.advance(POLL_MS)
     await world.call('resetCounts')
@@ -104,7 +106,7 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
     const threads = threadCpuMs()
     const cpu = process.cpuUsage()
     const started = performance.now()
-    await cycle()
+    await profile.around(kind, `${impl}-${n}`, cycle)
     const wallMs = performance.now() - started
     const used = process.cpuUsage(cpu)
     const threadsAfter = threadCpuMs()
