@@ -595,6 +595,153 @@ describe('reading and listing jobs', () => {
   })
 })
 
+// the backend's jobs v4 fullfacet: src/jobs/jobs.v4.controller.ts, jobs.controller.utils.ts, src/common/utils.ts
+describe('job facets (GET /api/v4/jobs/fullfacet)', () => {
+  const facetUrl = (params: { fields?: unknown; facets?: unknown; filter?: unknown }): string => {
+    const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(JSON.stringify(v))}`)
+    return `/api/v4/jobs/fullfacet${query.length > 0 ? `?${query.join('&')}` : ''}`
+  }
+  const facet = async (params: Parameters<typeof facetUrl>[0], token = proxy): Promise<Doc> => {
+    const res = await call('GET', facetUrl(params), { token })
+    expect(res.status).toBe(200)
+    const body = res.body as unknown as Doc[]
+    expect(body).toHaveLength(1)
+    return body[0] as Doc
+  }
+
+  function seed (): Job[] {
+    return [
+      sim.insertJob({
+        type: 'globus_transfer_job',
+        ownerGroup: 'p12345',
+        ownerUser: 'jdoe',
+        statusCode: 'finished',
+        jobResultObject: { status: 'finished' },
+        accessGroups: ['facility-a', 'beamline'],
+        createdAt: '2026-01-01T09:00:00.000Z',
+      }),
+      sim.insertJob({
+        type: 'globus_transfer_job',
+        ownerGroup: 'p12345',
+        statusCode: 'transferring',
+        jobResultObject: { status: 'transferring' },
+        accessGroups: ['facility-a'],
+        createdAt: '2026-01-01T18:00:00.000Z',
+      }),
+      sim.insertJob({ type: 'archive', ownerGroup: 'p999', statusCode: 'jobSubmitted', createdAt: '2026-01-03T10:00:00.000Z' }),
+      // a type the job configuration does not declare: only job readers without conditions see it
+      sim.insertJob({ type: 'retrieve', ownerGroup: 'p12345', statusCode: 'jobSubmitted', createdAt: '2026-01-02T10:00:00.000Z' }),
+    ]
+  }
+
+  it('counts the jobs that match `fields`, and answers all: [] for none', async () => {
+    const [finished, running] = seed() as [Job, Job]
+    expect(await facet({})).toEqual({ all: [{ totalSets: 4 }] })
+    expect(await facet({ fields: { type: 'globus_transfer_job' } })).toEqual({ all: [{ totalSets: 2 }] })
+    expect(await facet({ fields: { statusCode: ['finished', 'jobSubmitted'] } })).toEqual({ all: [{ totalSets: 3 }] })
+    expect(await facet({ fields: { statusCode: { $regex: '^TRANS', $options: 'i' } } })).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({ fields: { id: [finished.id, running.id], ownerGroup: 'p12345' } })).toEqual({ all: [{ totalSets: 2 }] })
+    expect(await facet({ fields: { createdAt: { begin: '2026-01-01', end: '2026-01-02T12:00:00Z' } } })).toEqual({ all: [{ totalSets: 3 }] })
+    expect(await facet({ fields: { accessGroups: ['beamline', 'nobody'] } })).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({ fields: { userGroups: ['p999'] } })).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({ fields: { userGroups: ['p999', 'globalaccess'] } })).toEqual({ all: [{ totalSets: 4 }] })
+    // `mode` is a raw MongoDB expression; its `id` stands for `_id`
+    expect(await facet({ fields: { mode: { 'jobResultObject.status': 'finished' } } })).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({ fields: { mode: { id: running.id } } })).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({ fields: { type: 'nothing-of-that-type' } })).toEqual({ all: [] })
+  })
+
+  it('ignores `filter`: the count the Ingestor asks for is of every job type it may read', async () => {
+    seed()
+    // SwissOpenEM/globus-transfer-service jobs/scicat.go GetJobCount, as the Ingestor calls it
+    expect(await facet({ filter: { type: 'globus_transfer_job' } })).toEqual({ all: [{ totalSets: 4 }] })
+  })
+
+  it('counts each facet per value, by _id descending, after the fields match', async () => {
+    seed()
+    const all = await facet({ facets: ['type', 'statusCode', 'accessGroups', 'createdAt', 'notAField'] })
+    expect(Object.keys(all)).toEqual(['type', 'statusCode', 'accessGroups', 'createdAt', 'all'])
+    expect(all).toEqual({
+      type: [
+        { _id: 'retrieve', count: 1 },
+        { _id: 'globus_transfer_job', count: 2 },
+        { _id: 'archive', count: 1 },
+      ],
+      statusCode: [
+        { _id: 'transferring', count: 1 },
+        { _id: 'jobSubmitted', count: 2 },
+        { _id: 'finished', count: 1 },
+      ],
+      // $unwind: a job with no access groups is in no group
+      accessGroups: [
+        { _id: 'facility-a', count: 2 },
+        { _id: 'beamline', count: 1 },
+      ],
+      createdAt: [
+        { _id: { year: 2026, month: 1, day: 3 }, count: 1 },
+        { _id: { year: 2026, month: 1, day: 2 }, count: 1 },
+        { _id: { year: 2026, month: 1, day: 1 }, count: 2 },
+      ],
+      all: [{ totalSets: 4 }],
+    })
+    const transfers = await facet({ fields: { type: 'globus_transfer_job' }, facets: ['statusCode', 'ownerUser'] })
+    expect(transfers).toEqual({
+      statusCode: [
+        { _id: 'transferring', count: 1 },
+        { _id: 'finished', count: 1 },
+      ],
+      ownerUser: [
+        { _id: 'jdoe', count: 1 },
+        { _id: null, count: 1 },
+      ],
+      all: [{ totalSets: 2 }],
+    })
+  })
+
+  it('counts only the jobs the caller may read; anonymous callers meet the guard', async () => {
+    seed()
+    expect((await call('GET', facetUrl({}))).body).toEqual(FORBIDDEN)
+    expect((await call('GET', facetUrl({}), { token: 'not-a-token' })).body).toEqual(FORBIDDEN)
+    // jdoe: the p12345 jobs of configured types; the undeclared `retrieve` job is not among them
+    expect(await facet({ facets: ['type'] }, jdoe)).toEqual({
+      type: [{ _id: 'globus_transfer_job', count: 2 }],
+      all: [{ totalSets: 2 }],
+    })
+    expect(await facet({}, sim.issueToken('other'))).toEqual({ all: [{ totalSets: 1 }] })
+    expect(await facet({}, sim.issueToken('root'))).toEqual({ all: [{ totalSets: 4 }] })
+    expect(await facet({}, sim.issueToken('ghost'))).toEqual({ all: [] })
+  })
+
+  it('answers what the backend fails on with 400 {status, message}', async () => {
+    seed()
+    const parseError = (text: string): string => {
+      try {
+        JSON.parse(text)
+      } catch (err) {
+        return (err as Error).message
+      }
+      return ''
+    }
+    const badFields = await call('GET', '/api/v4/jobs/fullfacet?fields=%7Btype', { token: proxy })
+    expect(badFields.status).toBe(400)
+    expect(badFields.body).toEqual({ status: 400, message: parseError('{type') })
+    const badFacets = await call('GET', '/api/v4/jobs/fullfacet?facets=type', { token: proxy })
+    expect(badFacets.body).toEqual({ status: 400, message: parseError('type') })
+    const failures: [Parameters<typeof facetUrl>[0], string][] = [
+      [{ facets: 'type' }, 'facets.forEach is not a function'],
+      // a path the job schema does not know, with a string value: schemaTypeOf's `"begin" in value`
+      [{ fields: { 'jobResultObject.status': 'finished' } }, "Cannot use 'in' operator to search for 'begin' in finished"],
+      [{ fields: { text: 'finished' } }, '$match with $text is only allowed as the first pipeline stage'],
+      [{ fields: { statusCode: { $in: 'x' } } }, '$in needs an array'],
+    ]
+    for (const [params, message] of failures) {
+      const res = await call('GET', facetUrl(params), { token: proxy })
+      expect(res.status).toBe(400)
+      expect(res.body).toEqual({ status: 400, message })
+    }
+  })
+})
+
 describe('deleting jobs', () => {
   it('lets only DELETE_JOB_GROUPS members delete, and answers an unknown id with a numeric status', async () => {
     const job = await createTransfer()

@@ -3,6 +3,7 @@ import { http, type RequestHandler } from 'msw'
 import type { SimCore } from '../sim-core.js'
 import { identity, login, type Route } from './account-handlers.js'
 import { getDataset, patchLifecycle } from './dataset-handlers.js'
+import { fullFacetJobs } from './job-fullfacet.js'
 import { deleteJob, getJob, listJobs, patchJob, postJob } from './job-handlers.js'
 import type { ScicatModel } from './model.js'
 import { listOrigDatablocks } from './origdatablock-handlers.js'
@@ -17,6 +18,7 @@ export type ScicatOperation =
   | 'updateJob'
   | 'getJob'
   | 'findJobs'
+  | 'facetJobs'
   | 'deleteJob'
   | 'findOrigDatablocks'
 
@@ -57,6 +59,8 @@ export function buildHandlers (
     ),
     http.post(at('/api/v4/jobs'), op('createJob', postJob(model))),
     http.get(at('/api/v4/jobs'), op('findJobs', listJobs(model))),
+    // before /jobs/:id, as the backend's controller declares it (src/jobs/jobs.v4.controller.ts)
+    http.get(at('/api/v4/jobs/fullfacet'), op('facetJobs', fullFacetJobs(model))),
     http.get(at('/api/v4/jobs/:id'), op('getJob', getJob(model))),
     http.patch(at('/api/v4/jobs/:id'), op('updateJob', patchJob(model))),
     http.delete(at('/api/v4/jobs/:id'), op('deleteJob', deleteJob(model))),
