@@ -11,6 +11,12 @@ import type { Counts } from './lib/world-protocol.js'
 
 const POLL_MS = 10_000
 const BUSY_CYCLES = Number(process.env.BENCH_BUSY_CYCLES ?? 3)
+/**
+ * Busy cycles before the measured ones, in every case alike: the first few cycles of a fresh
+ * process also pay for V8 compiling the code they run (on its background threads), which a
+ * service that runs for weeks pays once. Reported as "warm-up", with their own per-call ratio.
+ */
+const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 5)
 const IDLE_CYCLES = 3
 /** Upstream calls in flight: the service's default task.maxConcurrency, and the Go worker pool's. */
 const CONCURRENCY = 10
@@ -23,8 +29,8 @@ const BUSY_RATE = 1000
  */
 type Impl = 'service' | 'service-unbounded' | 'go-baseline'
 /** catch-up: cycles after the stall until one sends no PATCH (the service only: the jobs not yet shown their last numbers). */
-type CycleKind = 'first' | 'busy' | 'stall' | 'catch-up' | 'idle'
-const kinds: readonly CycleKind[] = ['first', 'busy', 'stall', 'catch-up', 'idle']
+type CycleKind = 'first' | 'warm-up' | 'busy' | 'stall' | 'catch-up' | 'idle'
+const kinds: readonly CycleKind[] = ['first', 'warm-up', 'busy', 'stall', 'catch-up', 'idle']
 /** The service's default task.progressUpdatesPerCycle. */
 const PROGRESS_BUDGET = 1000
 
@@ -136,6 +142,7 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
 
   // the first cycle after adoption writes every job ("submitted" → "transferring")
   await measure('first')
+  for (let i = 0; i < WARMUP_CYCLES; i++) await measure('warm-up')
   for (let i = 0; i < BUSY_CYCLES; i++) await measure('busy')
   // nothing moves any more: one cycle records the stall, the following ones are idle
   await world.call('setBytesPerSecond', 0)
@@ -226,7 +233,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
   }
   // CPU per upstream call in busy cycles (every job moved), against the Go design's in the same run:
   // where the service makes a call per job too (N <= the progress budget, or no budget)
-  const perCall = (c: TrackerCase) => median(of(c, 'busy').map((x) => (x.cpuMs * 1000) / Math.max(1, x.globusCalls + x.globusTokens + x.patches)))
+  const perCall = (c: TrackerCase, kind: CycleKind = 'busy') => median(of(c, kind).map((x) => (x.cpuMs * 1000) / Math.max(1, x.globusCalls + x.globusTokens + x.patches)))
   for (const n of sizes) {
     const go = cases.find((c) => c.impl === 'go-baseline' && c.n === n)
     if (!go) continue
@@ -239,6 +246,10 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
           ratio <= 1.5
         )
       )
+      if (of(c, 'warm-up').length > 0) {
+        const cold = perCall(c, 'warm-up') / perCall(go, 'warm-up')
+        console.log(`tracker ${c.impl} N=${n}: CPU per upstream call in the ${WARMUP_CYCLES} warm-up cycles (not a target): ${round(perCall(c, 'warm-up'), 0)} µs vs ${round(perCall(go, 'warm-up'), 0)} µs: ${round(cold, 2)}x`)
+      }
     }
   }
   for (const c of cases.filter((x) => x.impl === 'service' && x.n >= 10_000)) {
@@ -255,6 +266,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
       pollIntervalSeconds: POLL_MS / 1000,
       concurrency: CONCURRENCY,
       busyBytesPerSecondPerTask: BUSY_RATE,
+      warmUpCycles: WARMUP_CYCLES,
       busyCycles: BUSY_CYCLES,
       idleCycles: IDLE_CYCLES,
       note: 'simulators in a child process: cpuMs is the benchmarked process alone, simCpuMs the simulators',

@@ -181,11 +181,22 @@ export class ScicatClient {
   }
 
   /**
-   * All jobs matching `where`, in SciCat's natural (creation) order. SciCat applies `limit`
-   * before `skip`, so a page is asked for as `{limit: skip + pageSize, skip}`.
+   * All jobs matching `where`, in SciCat's natural (creation) order; a job that moved between
+   * pages while they were read is listed once.
    */
   async findJobs (where: Record<string, unknown>, pageSize = 1000): Promise<Job[]> {
     const jobs = new Map<string, Job>()
+    for await (const page of this.jobPages(where, pageSize)) for (const job of page) jobs.set(job.id, job)
+    return [...jobs.values()]
+  }
+
+  /**
+   * The jobs matching `where`, a page at a time, so that a caller can keep what it needs of each
+   * page and let the rest go. SciCat applies `limit` before `skip`, so a page is asked for as
+   * `{limit: skip + pageSize, skip}`. A job may appear on two pages when jobs were created or
+   * deleted meanwhile.
+   */
+  async * jobPages (where: Record<string, unknown>, pageSize = 1000): AsyncGenerator<Job[]> {
     for (let skip = 0; ; skip += pageSize) {
       const filter = { where, limits: { skip, limit: skip + pageSize } }
       const page = await this.asService<Job[]>({
@@ -195,8 +206,8 @@ export class ScicatClient {
         query: { filter: JSON.stringify(filter) },
         retry: true,
       })
-      for (const job of page ?? []) jobs.set(job.id, job)
-      if (!page || page.length < pageSize) return [...jobs.values()]
+      if (page?.length) yield page
+      if (!page || page.length < pageSize) return
     }
   }
 

@@ -5,7 +5,7 @@ import type { Job, ScicatClient } from '../scicat/client.js'
 import type { CapacityQueue } from './capacity-queue.js'
 import { endedStatuses } from './job-state.js'
 import type { TrackedTransfers } from './tracked-transfers.js'
-import { adoptedTransfer } from './transfer.js'
+import { adoptedTransfer, type Transfer } from './transfer.js'
 
 /**
  * Jobs per page when discovery lists SciCat's unfinished jobs. SciCat applies `limit` before
@@ -49,38 +49,41 @@ export class Discovery {
     this.skipped.clear()
   }
 
-  /** Adopts the unfinished jobs not followed yet, in creation order; returns how many. */
+  /**
+   * Adopts the unfinished jobs not followed yet, in creation order; returns how many. Each page
+   * of jobs is turned into transfers and let go before the next is read: the transfer keeps what
+   * re-submitting and tracking need, a small part of a job as SciCat returns it.
+   */
   async discover (): Promise<number> {
     const { config, scicat, log, tracked, capacity, isCancelling, adopts } = this.deps
     this.lastRun = this.deps.now()
+    const left = (id: string) => tracked.has(id) || this.skipped.has(id) || isCancelling(id)
+    const found = new Map<string, Transfer>()
     const watch = tracked.watchEnded()
-    let jobs: Job[]
     try {
-      jobs = await scicat.findJobs(
-        {
-          type: config.scicat.jobType,
-          'jobResultObject.status': { $nin: endedStatuses },
-        },
-        discoveryPageSize
-      )
+      const where = { type: config.scicat.jobType, 'jobResultObject.status': { $nin: endedStatuses } }
+      for await (const page of scicat.jobPages(where, discoveryPageSize)) {
+        for (const job of page) {
+          if (found.has(job.id) || left(job.id) || !adopts(job)) continue
+          const { transfer, problem } = adoptedTransfer(job, config.scicat.statusCodes)
+          if (transfer) found.set(job.id, transfer)
+          else {
+            this.skipped.add(job.id)
+            log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
+          }
+        }
+      }
     } finally {
       watch.stop()
     }
-    jobs.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+    const transfers = [...found.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
     let adopted = 0
-    for (const job of jobs) {
-      if (tracked.has(job.id) || this.skipped.has(job.id) || isCancelling(job.id) || watch.ended.has(job.id)) continue
-      if (!adopts(job)) continue
-      const { transfer: t, problem } = adoptedTransfer(job, config.scicat.statusCodes)
-      if (!t) {
-        this.skipped.add(job.id)
-        log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
-        continue
-      }
-      if (this.creating.has(t.params.globusSubmissionId)) continue
+    for (const t of transfers) {
+      // what happened while the pages were read: a request started or ended it, or a DELETE is cancelling it
+      if (left(t.jobId) || watch.ended.has(t.jobId) || this.creating.has(t.params.globusSubmissionId)) continue
       tracked.add(t)
-      if (t.state === 'active') capacity.occupy(job.id)
-      else capacity.enqueue(job.id)
+      if (t.state === 'active') capacity.occupy(t.jobId)
+      else capacity.enqueue(t.jobId)
       adopted++
     }
     if (adopted) log.info({ adopted, tracked: tracked.size }, 'adopted unfinished transfers')
