@@ -344,8 +344,10 @@ describe('docs and operations endpoints', () => {
     const res = await get('/ready', {}, extra)
     expect(res.statusCode).toBe(503)
     expect(res.headers['content-type']).toMatch(/^application\/json/)
-    const body = res.json() as { status: string; checks: { scicat: string; globus: string } }
+    const body = res.json() as { status: string; message: string; checks: { scicat: string; globus: string } }
     expect(body.status).toBe('unavailable')
+    // like every error body, with a message (what the Ingestor's client reads)
+    expect(body.message).toBe('not ready: SciCat does not accept the service account')
     expect(body.checks.globus).toBe('ok')
     expect(body.checks.scicat).not.toBe('ok')
     expect(body.checks.scicat).toContain('401')
@@ -386,7 +388,8 @@ describe('docs and operations endpoints', () => {
     setup.world.globus.core.inject('token', { status: 401, body: { error: 'invalid_client' } })
     const res = await get('/ready', {}, extra)
     expect(res.statusCode).toBe(503)
-    const body = res.json() as { checks: { scicat: string; globus: string } }
+    const body = res.json() as { message: string; checks: { scicat: string; globus: string } }
+    expect(body.message).toBe('not ready: no Globus token can be obtained')
     expect(body.checks.scicat).toBe('ok')
     expect(body.checks.globus).toContain('invalid_client')
   })
