@@ -162,6 +162,19 @@ describe('routes and openapi.yaml agree', () => {
     expect(contractProblems(routes, newOp)).toEqual(['ListTransfers: no route GET /transfer'])
   })
 
+  it('keeps to strict OpenAPI 3.0: no $ref with sibling keys, and a servers entry', () => {
+    const siblings: string[] = []
+    const walk = (node: unknown, at: string) => {
+      if (typeof node !== 'object' || node === null) return
+      const keys = Object.keys(node)
+      if (keys.includes('$ref') && keys.length > 1) siblings.push(`${at}: ${keys.join(', ')}`)
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`)
+    }
+    walk(specDocument, '#')
+    expect(siblings).toEqual([])
+    expect(specDocument.servers).toEqual([{ url: '/', description: expect.any(String) }])
+  })
+
   it('lists exactly the error codes the service uses', () => {
     const error = (specDocument.components.schemas as Json).GeneralError as { properties: { code: { enum: string[] } } }
     expect([...error.properties.code.enum].sort()).toEqual(Object.keys(errorStatus).sort())
