@@ -86,7 +86,9 @@ function inFlightAnswer (socket: Duplex): { req?: IncomingMessage; headersSent?:
 function refusedRequest (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): { method?: string; url?: string } {
   const inFlight = inFlightAnswer(socket)?.req
   if (inFlight) return { method: inFlight.method, url: inFlight.url }
-  const line = /^([A-Z]+) (\S+) HTTP\//.exec(err.rawPacket?.toString('latin1', 0, 8192) ?? '')
+  // the path alone names the operation: a request line longer than what is read here (a long
+  // query string) is still known
+  const line = /^([A-Z]+) (\/[^\s?]*)/.exec(err.rawPacket?.toString('latin1', 0, 8192) ?? '')
   return line ? { method: line[1], url: line[2] } : {}
 }
 

@@ -7,6 +7,15 @@ import { routeSchema } from '../openapi.js'
 import type { Readiness } from '../readiness.js'
 import { version } from '../version.js'
 
+/** What a 503 from /ready says: which of the two checks failed (`checks` has their problems). */
+function notReadyMessage (checks: { scicat: string; globus: string }): string {
+  const failed = [
+    ...(checks.scicat === 'ok' ? [] : ['SciCat does not accept the service account']),
+    ...(checks.globus === 'ok' ? [] : ['no Globus token can be obtained']),
+  ]
+  return `not ready: ${failed.join('; ')}`
+}
+
 export async function opsRoutes (
   app: FastifyInstance,
   { deps, readiness }: { config: Config; deps: AppDeps; readiness: Readiness }
@@ -25,6 +34,8 @@ export async function opsRoutes (
       .code(ready ? 200 : 503)
       .send({
         status: ready ? 'ready' : 'unavailable',
+        // every 503 carries a message, as every error does (DESIGN §4)
+        ...(ready ? {} : { message: notReadyMessage(checks) }),
         checks,
         ...(degraded.length ? { degraded } : {}),
         ...(role ? { role: role.role } : {}),

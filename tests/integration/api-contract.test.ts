@@ -162,6 +162,19 @@ describe('routes and openapi.yaml agree', () => {
     expect(contractProblems(routes, newOp)).toEqual(['ListTransfers: no route GET /transfer'])
   })
 
+  it('keeps to strict OpenAPI 3.0: no $ref with sibling keys, and a servers entry', () => {
+    const siblings: string[] = []
+    const walk = (node: unknown, at: string) => {
+      if (typeof node !== 'object' || node === null) return
+      const keys = Object.keys(node)
+      if (keys.includes('$ref') && keys.length > 1) siblings.push(`${at}: ${keys.join(', ')}`)
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`)
+    }
+    walk(specDocument, '#')
+    expect(siblings).toEqual([])
+    expect(specDocument.servers).toEqual([{ url: '/', description: expect.any(String) }])
+  })
+
   it('lists exactly the error codes the service uses', () => {
     const error = (specDocument.components.schemas as Json).GeneralError as { properties: { code: { enum: string[] } } }
     expect([...error.properties.code.enum].sort()).toEqual(Object.keys(errorStatus).sort())
@@ -344,8 +357,10 @@ describe('docs and operations endpoints', () => {
     const res = await get('/ready', {}, extra)
     expect(res.statusCode).toBe(503)
     expect(res.headers['content-type']).toMatch(/^application\/json/)
-    const body = res.json() as { status: string; checks: { scicat: string; globus: string } }
+    const body = res.json() as { status: string; message: string; checks: { scicat: string; globus: string } }
     expect(body.status).toBe('unavailable')
+    // like every error body, with a message (what the Ingestor's client reads)
+    expect(body.message).toBe('not ready: SciCat does not accept the service account')
     expect(body.checks.globus).toBe('ok')
     expect(body.checks.scicat).not.toBe('ok')
     expect(body.checks.scicat).toContain('401')
@@ -386,7 +401,8 @@ describe('docs and operations endpoints', () => {
     setup.world.globus.core.inject('token', { status: 401, body: { error: 'invalid_client' } })
     const res = await get('/ready', {}, extra)
     expect(res.statusCode).toBe(503)
-    const body = res.json() as { checks: { scicat: string; globus: string } }
+    const body = res.json() as { message: string; checks: { scicat: string; globus: string } }
+    expect(body.message).toBe('not ready: no Globus token can be obtained')
     expect(body.checks.scicat).toBe('ok')
     expect(body.checks.globus).toContain('invalid_client')
   })
