@@ -3,6 +3,7 @@ import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
 import { fileListBench } from './filelist.js'
 import { scaleBench } from './scale.js'
+import { scalingBench } from './scaling.js'
 import { startupBench } from './startup.js'
 import { submitBench } from './submit.js'
 import { trackerBench } from './tracker.js'
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   startup: () => startupBench(),
   filelist: () => fileListBench(),
   scale: () => scaleBench(),
+  scaling: () => scalingBench(),
   'fair-order': () => fairOrderBench(),
 }
 

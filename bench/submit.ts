@@ -1,10 +1,9 @@
 // Benchmark "submit": 1,000 POST /transfer at concurrency 50 through the service, against the same upstream calls made directly.
 import { fileURLToPath } from 'node:url'
-import { Agent, request } from 'undici'
 import { DirectSubmit } from './baselines/direct-submit.js'
-import { pool } from './baselines/upstream.js'
 import { arg, report, runCase } from './lib/case-runner.js'
-import { startProxy, yaml } from './lib/proxy.js'
+import { drive as driveAll, servicePoster } from './lib/post-driver.js'
+import { yaml } from './lib/proxy.js'
 import { median, percentile, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
 import type { Counts } from './lib/world-protocol.js'
@@ -46,25 +45,9 @@ async function runSubmitCase (impl: Impl, roundNo: number): Promise<SubmitCase> 
   let one: (token: string) => Promise<void>
   let close: () => Promise<void>
   if (impl === 'service') {
-    const proxy = await startProxy(world, yaml({ globus: { maxActiveTasks: 100_000, maxRequestsPerSecond: 1_000_000 } }))
-    const url = await proxy.app.listen({ port: 0, host: '127.0.0.1' })
-    const agent = new Agent({ connections: CONCURRENCY })
-    const query = new URLSearchParams({
-      sourceFacility: 'PSI',
-      destFacility: 'CSCS',
-      scicatPid: pid!,
-      collectionRootPath: '/',
-      autoArchive: 'false',
-    }).toString()
-    one = async (token) => {
-      const res = await request(`${url}/transfer?${query}`, { dispatcher: agent, method: 'POST', headers: { 'SciCat-API-Key': token } })
-      const text = await res.body.text()
-      if (res.statusCode !== 200) throw new Error(`POST /transfer answered ${res.statusCode}: ${text.slice(0, 200)}`)
-    }
-    close = async () => {
-      await agent.close()
-      await proxy.close()
-    }
+    const poster = await servicePoster(world, yaml({ globus: { maxActiveTasks: 100_000, maxRequestsPerSecond: 1_000_000 } }), pid!, CONCURRENCY)
+    one = poster.one
+    close = poster.close
   } else {
     const direct = new DirectSubmit({
       globusUrl: world.info.globusUrl,
@@ -81,22 +64,7 @@ async function runSubmitCase (impl: Impl, roundNo: number): Promise<SubmitCase> 
     close = () => direct.close()
   }
 
-  const drive = async (batch: string[]) => {
-    const latencies: number[] = []
-    let errors = 0
-    let firstError: string | undefined
-    await pool(batch, CONCURRENCY, async (token) => {
-      const started = performance.now()
-      try {
-        await one(token)
-        latencies.push(performance.now() - started)
-      } catch (err) {
-        errors++
-        firstError ??= err instanceof Error ? err.message : String(err)
-      }
-    })
-    return { latencies, errors, firstError }
-  }
+  const drive = (batch: string[]) => driveAll(batch, CONCURRENCY, one)
 
   await drive(tokens.slice(0, WARMUP))
   await world.call('resetCounts')
