@@ -39,6 +39,9 @@ function globusReason (err: unknown): string {
 }
 
 export class Submitter {
+  /** The queue order every queued job was last shown its place in. */
+  private shownOrder: object | undefined
+
   private readonly submissions = new Map<string, Promise<SubmitOutcome>>()
 
   constructor (private readonly deps: SubmitterDeps) {}
@@ -95,9 +98,13 @@ export class Submitter {
    */
   async refreshQueued (): Promise<void> {
     const { tracked, capacity, writer } = this.deps
+    const order = capacity.order()
+    // the queue keeps one order object until a job joins, leaves, takes or frees a slot: when every
+    // job was shown its place in this very order, nothing moved (a write that failed waits in
+    // `want`, which every cycle's flush sends again)
+    if (order === this.shownOrder) return
     // checked here, without a promise per job: with 100,000 queued, nearly every one shows its
     // place already (places are rounded), and only the few that moved past a rounding step are written
-    const order = capacity.order()
     const updates: Array<Promise<boolean>> = []
     for (let i = 0; i < order.jobs.length; i++) {
       const t = tracked.get(order.jobs[i]!.id)
@@ -108,6 +115,7 @@ export class Submitter {
       updates.push(writer.update(t, view))
     }
     await Promise.all(updates)
+    this.shownOrder = order
   }
 
   private submit (t: Transfer): Promise<SubmitOutcome> {
