@@ -16,8 +16,9 @@ const MAX_CATCH_UP = 15
  * maxActiveTasks 10,000 and no request rate limit. Both 100,000 tracked, task.maxConcurrency 10.
  */
 const variants = {
-  default: { active: 100, queued: 99_900, globus: {} },
-  unthrottled: { active: 10_000, queued: 90_000, globus: { maxActiveTasks: 10_000, maxRequestsPerSecond: 1_000_000 } },
+  default: { active: 100, queued: 99_900, files: 0, globus: {} },
+  unthrottled: { active: 10_000, queued: 90_000, files: 0, globus: { maxActiveTasks: 10_000, maxRequestsPerSecond: 1_000_000 } },
+  filelists: { active: 100, queued: 9_900, files: 200, globus: {} },
 } as const
 type Variant = keyof typeof variants
 
@@ -52,13 +53,13 @@ export interface ScaleCase {
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
 
 async function runScaleCase (variant: Variant): Promise<ScaleCase> {
-  const { active, queued: queuedJobs, globus } = variants[variant]
+  const { active, queued: queuedJobs, files, globus } = variants[variant]
   // nothing moves (0 B/s): once the running jobs show "transferring" (at most
   // task.progressUpdatesPerCycle a cycle, so 10 cycles for 10,000) every cycle is idle, and any
   // PATCH in it would be a rewritten queue message
   const world = await RemoteWorld.start({ bytesPerSecond: 0 })
   const running = await world.call<{ ms: number }>('seedTransfers', active)
-  const queued = await world.call<{ ms: number }>('seedQueued', queuedJobs, 0)
+  const queued = await world.call<{ ms: number }>('seedQueued', queuedJobs, 0, files)
   const proxy = await startProxy(world, yaml({ task: { pollInterval: POLL_MS / 1000 }, ...(Object.keys(globus).length > 0 ? { globus } : {}) }))
   await world.call('resetCounts')
   const cpu = process.cpuUsage()
@@ -121,6 +122,7 @@ async function runScaleCase (variant: Variant): Promise<ScaleCase> {
 const titles: Record<Variant, string> = {
   default: 'default Globus rate (10/s) and maxActiveTasks (100)',
   unthrottled: 'globus.maxActiveTasks 10,000, no request rate limit',
+  filelists: 'the defaults; each queued job with a fileList of 200 entries',
 }
 
 function variantTargets (c: ScaleCase): Target[] {
@@ -180,7 +182,7 @@ export async function scaleBench (only?: Variant[]): Promise<Target[]> {
 }
 
 const variant = arg('case')
-if (variant === 'default' || variant === 'unthrottled') {
+if (variant === 'default' || variant === 'unthrottled' || variant === 'filelists') {
   report(await runScaleCase(variant))
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await scaleBench(arg('variants')?.split(',') as Variant[] | undefined)

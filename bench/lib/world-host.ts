@@ -6,6 +6,7 @@ import { getResponse } from 'msw'
 import { ManualClock } from '../../src/sandbox/sim-core.js'
 import { sandboxCollections, startWorld, type World } from '../../src/sandbox/world.js'
 import { queuedView, submittedView } from '../../src/transfers/job-state.js'
+import { PackedFileList } from '../../src/transfers/packed-file-list.js'
 import { toJobParams, type TransferParams } from '../../src/transfers/transfer.js'
 import type { HostOptions, HostReply, HostRequest, WorldInfo } from './world-protocol.js'
 
@@ -106,9 +107,10 @@ async function seedTransfers (n: number): Promise<{ seeded: number; ms: number }
 /**
  * `n` transfer jobs as the service leaves them when Globus has no free slot: statusCode
  * "queued", a submission id issued by the Globus simulator, no task; "N ahead" as the service
- * shows it when they follow `ahead` others. Created after every job seeded before.
+ * shows it when they follow `ahead` others. Created after every job seeded before. With
+ * `files`, each job has a fileList of that many entries (a dataset's files, as the Ingestor sends them).
  */
-function seedQueued (n: number, ahead = 0): { seeded: number; ms: number } {
+function seedQueued (n: number, ahead = 0, files = 0): { seeded: number; ms: number } {
   const started = performance.now()
   for (let i = 0; i < n; i++) {
     const submissionId = world.globus.issueSubmissionId()
@@ -121,6 +123,9 @@ function seedQueued (n: number, ahead = 0): { seeded: number; ms: number } {
       destinationCollection: sandboxCollections.destination,
       sourcePath: SEED_FILE,
       destinationPath: `/bench-seed/queued-${i}/data.bin`,
+      ...(files > 0
+        ? { fileList: PackedFileList.of(Array.from({ length: files }, (_, f) => ({ path: `raw/queued-${i}/image-${String(f).padStart(5, '0')}.tiff`, isSymlink: false }))) }
+        : {}),
       autoArchive: false,
       globusSubmissionId: submissionId,
       sourceFolder: '/bench-seed',

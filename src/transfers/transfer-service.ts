@@ -14,6 +14,7 @@ import { checkFileList, confineRendered, pathVars } from './paths.js'
 import { emptyDirectories } from './recorded-directories.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
+import { PackedFileList } from './packed-file-list.js'
 import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
 import type { WriteGate } from './write-gate.js'
 
@@ -157,10 +158,10 @@ export class TransferService {
       destinationCollection: where.dst.collection,
       sourcePath: where.sourcePath,
       destinationPath: where.destinationPath,
-      // the schema admits path and isSymlink only: the entries are kept as parsed (no copy of a large list)
+      // packed until submission: a queued transfer may wait long, and the queue may be long
       ...(req.fileList
         ? {
-            fileList: req.fileList,
+            fileList: PackedFileList.of(req.fileList, stored),
             symlinks: g.symlinks,
             ...(where.emptyDirectories.length ? { emptyDirectories: where.emptyDirectories } : {}),
           }

@@ -5,6 +5,7 @@ import type { GlobusTask, TransferItem, TransferSpec } from '../globus/client.js
 import type { Job } from '../scicat/client.js'
 import { planFileList, type SymlinkMode } from './file-plan.js'
 import { readFileList, type StoredFileList, storeFileList } from './file-list-store.js'
+import { PackedFileList } from './packed-file-list.js'
 import { type JobView, type SiteStatusCodes, viewOf } from './job-state.js'
 import { joinPath, pathVars } from './paths.js'
 
@@ -22,7 +23,8 @@ export interface TransferParams {
   /** Rendered and confined collection paths. */
   sourcePath: string
   destinationPath: string
-  fileList?: FileToTransfer[]
+  /** Packed until it is needed (see PackedFileList). */
+  fileList?: PackedFileList
   /** globus.symlinks when the transfer was accepted, so a re-submission sends the same items. */
   symlinks?: SymlinkMode
   /** fileList entries the dataset's datablocks record as directories with nothing listed under them. */
@@ -81,7 +83,7 @@ export interface Transfer {
 /** `stored`: the fileList as storeFileList() keeps it (computed here when not given). */
 export function toJobParams (
   p: TransferParams,
-  stored: StoredFileList | undefined = p.fileList ? storeFileList(p.fileList) : undefined
+  stored: StoredFileList | undefined = p.fileList ? storeFileList(p.fileList.unpack()) : undefined
 ): Record<string, unknown> {
   const { pid, fileList: _list, ...rest } = p
   return { datasetList: [{ pid, files: [] }], ...rest, ...stored }
@@ -117,7 +119,7 @@ export function paramsOf (job: Job): { params?: TransferParams; problem?: string
       destinationCollection: j.destinationCollection as string,
       sourcePath: j.sourcePath as string,
       destinationPath: j.destinationPath as string,
-      ...(fileList ? { fileList } : {}),
+      ...(fileList ? { fileList: PackedFileList.of(fileList) } : {}),
       ...(isSymlinkMode(j.symlinks) ? { symlinks: j.symlinks } : {}),
       ...(Array.isArray(j.emptyDirectories) ? { emptyDirectories: j.emptyDirectories.filter(str) } : {}),
       autoArchive: j.autoArchive !== false,
@@ -155,7 +157,7 @@ export function adoptedTransfer (job: Job, codes?: SiteStatusCodes): { transfer?
 
 /** The plan of a fileList transfer (undefined without a fileList), as it was when the transfer was accepted. */
 export function filePlanOf (p: TransferParams, config: Config) {
-  return p.fileList ? planFileList(p.fileList, p.symlinks ?? config.globus.symlinks, p.emptyDirectories) : undefined
+  return p.fileList ? planFileList(p.fileList.unpack(), p.symlinks ?? config.globus.symlinks, p.emptyDirectories) : undefined
 }
 
 /** No fileList: the whole folder, recursively; else the fileList's plan under the two folders. */
