@@ -283,6 +283,16 @@ describe('openapi.yaml declares every status the service answers', () => {
     }
   })
 
+  it('declares Retry-After with every 503 (the service sends it with each: shutdown, standby, capacity), and with DELETE\'s 500', () => {
+    const without = (operationId: string, status: number) => {
+      const response = (operationObject(specDocument, operationId).responses as Record<string, Json>)[status]
+      return response && !(resolved(specDocument, response).headers as Json | undefined)?.['Retry-After']
+    }
+    for (const { operationId } of operations) expect(without(operationId, 503), operationId).toBeFalsy()
+    // under go DELETE answers its 503 as 500, Retry-After included
+    expect(without('DeleteTransferTask', 500)).toBe(false)
+  })
+
   it('notices a status the document lost', () => {
     const lost = structuredClone(specDocument)
     delete (operationObject(lost, 'PostTransferTask').responses as Json)['415']
