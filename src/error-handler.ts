@@ -81,7 +81,9 @@ function inFlightAnswer (socket: Duplex): { req?: IncomingMessage; headersSent?:
 /**
  * The method and URL of a request Node's parser refused, where known: from the answer already
  * under way (a request whose body timed out), else from the request line in the bytes that
- * failed to parse. A request whose request line never arrived is no route, so keeps its status.
+ * failed to parse. Unknown for a request whose headers timed out: Node's parser hands the
+ * request line to JavaScript only once the headers are complete (and the socket's bytes go to
+ * the parser directly, so nothing here can read them).
  */
 function refusedRequest (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): { method?: string; url?: string } {
   const inFlight = inFlightAnswer(socket)?.req

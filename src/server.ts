@@ -42,15 +42,26 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   const { app, deps } = service
 
-  try {
-    await deps.scicatServiceToken.token()
-  } catch (err) {
-    await service.close()
-    const why = err instanceof UpstreamError ? err.describe() : (err as Error).message
-    throw new ConfigError(`the SciCat service account could not log in at ${config.scicatUrl}: ${why}`)
+  const loginFailed = (err: unknown) =>
+    `the SciCat service account could not log in at ${config.scicatUrl}: ${err instanceof UpstreamError ? err.describe() : (err as Error).message}`
+  // Alone, bad credentials stop the start at once. With ha.lease a standby calls no upstream
+  // (DESIGN §11): it logs in when it becomes active.
+  if (!leadership) {
+    try {
+      await deps.scicatServiceToken.token()
+    } catch (err) {
+      await service.close()
+      throw new ConfigError(loginFailed(err))
+    }
   }
   // Globus being briefly unreachable must not stop the service: the tracker retries.
   let closing = false
+  const logInScicat = () => {
+    // the tracker's first discovery shares this login (single-flight)
+    deps.scicatServiceToken.token().catch((err: unknown) => {
+      if (!closing) logger.error({ err: err instanceof UpstreamError ? err.describe() : String(err) }, loginFailed(err))
+    })
+  }
   const warmGlobus = () => {
     deps.globus.tokens.tasks.token().catch((err: unknown) => {
       // closed before the answer came (a failed start): nothing to warn about
@@ -77,6 +88,7 @@ export async function serve (options: ServeOptions): Promise<number> {
     leadership.start({
       // the new active instance starts as a fresh process would: with discovery
       becameActive: () => {
+        logInScicat()
         warmGlobus()
         app.tracker.reset()
         app.tracker.start()

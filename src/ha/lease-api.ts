@@ -17,9 +17,6 @@ export interface StoredLease {
   resourceVersion: string
 }
 
-/** The verbs of `coordination.k8s.io` leases this code calls: deploy/kubernetes/role.yaml grants exactly these. */
-export const leaseVerbs = ['get', 'create', 'update'] as const
-
 export type LeaseFailureKind = 'not-found' | 'conflict' | 'other'
 
 /** A Lease call that failed: not found (404), conflict (409: a stale resourceVersion or a lease that exists), or anything else. */

@@ -1,12 +1,14 @@
 // The Lease simulator as the API server answers, and the elector through @kubernetes/client-node against it.
+import { readFileSync } from 'node:fs'
 import { KubeConfig } from '@kubernetes/client-node'
+import yaml from 'js-yaml'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LeaseElector, type Role } from '../../src/ha/elector.js'
 import { KubernetesLeaseApi, microTime } from '../../src/ha/lease-api.js'
 import { LeaderMetrics } from '../../src/ha/metrics.js'
-import { kubeconfigText, LeaseSimulator } from '../../src/sandbox/lease-sim/index.js'
+import { kubeconfigText, type RbacRequest, LeaseSimulator } from '../../src/sandbox/lease-sim/index.js'
 import { Resources, until } from '../helpers/upstreams.js'
 
 const res = new Resources()
@@ -78,6 +80,12 @@ describe('Lease simulator', () => {
     expect((await call(url, 'GET', '/proxy', undefined, 'wrong')).body).toMatchObject({ code: 401, reason: 'Unauthorized' })
     expect(sim.lease('scicat', 'proxy')?.spec.holderIdentity).toBe('a')
     expect(sim.writes().map((w) => [w.verb, w.holderIdentity])).toEqual([['create', 'a'], ['update', 'a']])
+    // every request is recorded with its RBAC verb, those no handler serves too
+    await call(url, 'GET', '?watch=true')
+    await call(url, 'PATCH', '/proxy', {})
+    await call(url, 'DELETE', '/proxy')
+    expect(sim.requests().map((r) => r.verb)).toEqual(['get', 'create', 'create', 'update', 'update', 'update', 'get', 'watch', 'patch', 'delete'])
+    expect(sim.requests().at(-1)).toEqual({ verb: 'delete', resource: 'leases', namespace: 'scicat', name: 'proxy' })
   })
 
   it('injects faults and latency per operation, like the other simulators', async () => {
@@ -118,6 +126,27 @@ function candidate (url: string, identity: string, times = { durationSeconds: 2,
 }
 
 const active = (cs: Candidate[]) => cs.filter((c) => c.elector.role === 'active')
+
+interface PolicyRule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
+  resourceNames?: string[]
+}
+
+/** The rules of deploy/kubernetes/role.yaml: what the pods' service account may do. */
+const roleRules = (yaml.load(readFileSync(new URL('../../deploy/kubernetes/role.yaml', import.meta.url), 'utf8')) as { rules: PolicyRule[] }).rules
+
+/**
+ * The requests no rule of the Role allows (RBAC: a rule with resourceNames allows only requests
+ * that name one of them). The electors here use the lease `proxy`: it stands for the Role's lease.
+ */
+function refusedByRole (requests: RbacRequest[], roleLease: string): string[] {
+  const allows = (rule: PolicyRule, r: RbacRequest) =>
+    rule.apiGroups.includes('coordination.k8s.io') && rule.resources.includes(r.resource) && rule.verbs.includes(r.verb) &&
+    (!rule.resourceNames || (r.name === 'proxy' && rule.resourceNames.includes(roleLease)))
+  return requests.filter((r) => !roleRules.some((rule) => allows(rule, r))).map((r) => `${r.verb} ${r.resource}${r.name ? `/${r.name}` : ''}`)
+}
 
 describe('KubernetesLeaseApi', () => {
   it('reads, creates and replaces through @kubernetes/client-node, telling not found and conflicts from other failures', async () => {
@@ -187,6 +216,11 @@ describe('LeaseElector', () => {
     await until(() => b.elector.role === 'active', 5000)
     expect(Date.now() - releasedAt).toBeLessThan(1000)
     expect(a.roles).toEqual(['active', 'standby'])
+    // deploy/kubernetes/role.yaml grants what the elector really asked for through @kubernetes/client-node
+    // (create, read, renew, release, take over), and nothing it never asked for
+    const roleLease = roleRules.find((r) => r.resourceNames)!.resourceNames![0]!
+    expect(refusedByRole(sim.requests(), roleLease)).toEqual([])
+    expect(new Set(sim.requests().map((r) => r.verb))).toEqual(new Set(roleRules.flatMap((r) => r.verbs)))
   })
 
   it('fences itself when it cannot renew: no writes allowed before the lease could run out; one active again once the API answers', async () => {

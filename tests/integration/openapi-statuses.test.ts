@@ -45,6 +45,14 @@ function operationObject (doc: OpenApiDocument, operationId: string): Json {
   throw new Error(`openapi.yaml has no operation ${operationId}`)
 }
 
+/** A response object, its `$ref` to a shared response component followed. */
+function resolved (doc: OpenApiDocument, response: Json): Json {
+  const ref = response.$ref
+  if (typeof ref !== 'string') return response
+  const name = ref.replace('#/components/responses/', '')
+  return (doc.components.responses as Record<string, Json>)[name]!
+}
+
 /** The statuses openapi.yaml declares for an operation. */
 function declaredStatuses (doc: OpenApiDocument, operationId: string): Set<number> {
   return new Set(Object.keys(operationObject(doc, operationId).responses as Json).map(Number))
@@ -254,10 +262,13 @@ describe('openapi.yaml declares every status the service answers', () => {
 
   it('answers what DESIGN §4 maps: POST and DELETE /transfer only Go 1.2.0 statuses under go', () => {
     const errors = (id: string) => [...answers.go.get(id)!.keys()].filter((n) => n >= 400).sort()
-    expect(errors('PostTransferTask')).toEqual([400, 401, 403, 408, 500, 503])
-    expect(errors('DeleteTransferTask')).toEqual([400, 401, 403, 408, 500])
-    // 408 under go only for a request whose headers never arrived: it names no operation
-    expect(answers.go.get('PostTransferTask')!.get(408)).toEqual(['headers that never complete'])
+    expect(errors('PostTransferTask')).toEqual([400, 401, 403, 500, 503])
+    expect(errors('DeleteTransferTask')).toEqual([400, 401, 403, 500])
+    // a request whose headers never arrived names no operation: under go it answers as the Go operations do
+    for (const { operationId } of operations) {
+      expect(answers.go.get(operationId)!.get(400), operationId).toContain('headers that never complete')
+      expect(answers.http.get(operationId)!.get(408), operationId).toContain('headers that never complete')
+    }
     expect(answers.http.get('PostTransferTask')!.get(415)).toEqual(['a text/plain body', 'a body without Content-Type'])
   })
 
@@ -267,9 +278,19 @@ describe('openapi.yaml declares every status the service answers', () => {
       const go = answers.go.get(operationId)!
       for (const status of answers.http.get(operationId)!.keys()) {
         if (go.has(status)) continue
-        expect(String(responses[status]!.description), `${operationId} ${status}`).toMatch(/^`http` only \((400|500) under `go`\)/)
+        expect(String(resolved(specDocument, responses[status]!).description), `${operationId} ${status}`).toMatch(/^`http` only \((400|500) under `go`\)/)
       }
     }
+  })
+
+  it('declares Retry-After with every 503 (the service sends it with each: shutdown, standby, capacity), and with DELETE\'s 500', () => {
+    const without = (operationId: string, status: number) => {
+      const response = (operationObject(specDocument, operationId).responses as Record<string, Json>)[status]
+      return response && !(resolved(specDocument, response).headers as Json | undefined)?.['Retry-After']
+    }
+    for (const { operationId } of operations) expect(without(operationId, 503), operationId).toBeFalsy()
+    // under go DELETE answers its 503 as 500, Retry-After included
+    expect(without('DeleteTransferTask', 500)).toBe(false)
   })
 
   it('notices a status the document lost', () => {

@@ -1,7 +1,7 @@
 // scicat.statusCodes (DESIGN §5): the site's statusCode names are written and read back, across a restart; jobResultObject.status never changes.
 import { afterEach, describe, expect, it } from 'vitest'
 import { cyclesUntil, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
-import { jobOf, resultOf, startTransfer } from '../helpers/transfers.js'
+import { jobOf, resultOf, startTransfer, submissionIdOf, tasksForSubmission } from '../helpers/transfers.js'
 
 const conventional = `scicat:
   statusCodes:
@@ -9,6 +9,20 @@ const conventional = `scicat:
     transferring: inProgress
     finished: finishedSuccessful
     failed: finishedUnsuccessful
+`
+
+/** Every state renamed, queued and submitted too; one Globus task at a time, so the second transfer waits. */
+const everyStateRenamed = `scicat:
+  statusCodes:
+    queued: waitingForGlobus
+    submitted: jobSubmitted
+    transferring: inProgress
+    finished: finishedSuccessful
+    failed: finishedUnsuccessful
+    cancelled: finishedCancelled
+globus:
+  maxActiveTasks: 1
+  maxRequestsPerSecond: 1000
 `
 
 let setup: Setup | undefined
@@ -42,5 +56,27 @@ describe('scicat.statusCodes', () => {
     // GET /transfer/{id} speaks the service's own states whatever the site calls them
     const res = await restarted.app.inject({ method: 'GET', url: `/transfer/${jobId}`, headers: { 'SciCat-API-Key': world.tokens.alice } })
     expect(res.json()).toMatchObject({ status: 'finished' })
+  })
+
+  it('a restarted service adopts jobs the site calls by its names for queued and submitted as queued and submitted, and finishes each once', async () => {
+    setup = await startAll({ globus: { bytesPerSecond: 200_000 } }, everyStateRenamed)
+    const { world } = setup
+    const running = await startTransfer(setup.proxy, world, world.datasets[0]!.pid)
+    const waiting = await startTransfer(setup.proxy, world, world.datasets[1]!.pid)
+    expect([jobOf(world, running).statusCode, jobOf(world, waiting).statusCode]).toEqual(['jobSubmitted', 'waitingForGlobus'])
+    expect(world.globus.tasks()).toHaveLength(1)
+
+    await setup.proxy.close()
+    restarted = await startProxy(world, everyStateRenamed, setup.clock)
+    const again = { clock: setup.clock, proxy: restarted }
+    expect(await restarted.app.tracker.discover()).toBe(2)
+    const adopted = (id: string) => restarted!.app.tracker.transfers.get(id)?.view.statusCode
+    expect([adopted(running), adopted(waiting)]).toEqual(['submitted', 'queued'])
+    await cyclesUntil(again, () => [running, waiting].every((id) => resultOf(world, id).status === 'finished'), { stepMs: 500 })
+    for (const id of [running, waiting]) {
+      expect(jobOf(world, id).statusCode).toBe('finishedSuccessful')
+      expect(tasksForSubmission(world, submissionIdOf(world, id))).toHaveLength(1)
+    }
+    expect(world.globus.tasks()).toHaveLength(2)
   })
 })

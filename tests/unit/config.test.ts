@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadCredentials, missingCredentials, secret } from '../../src/config/credentials.js'
-import { describeConfig } from '../../src/config/describe.js'
+import { describeConfig, formatConfig } from '../../src/config/describe.js'
 import {
   ConfigError,
   configCandidates,
@@ -230,11 +230,16 @@ server: {bodyLimitMb: 0.001}
       failed: 'failed',
       cancelled: 'cancelled',
     })
-    expect(parseConfig(`${base}scicat: {statusCodes: {finished: finishedSuccessful, failed: finishedUnsuccessful}}\n`).scicat.statusCodes).toMatchObject({
+    const renamed = parseConfig(`${base}scicat: {statusCodes: {finished: finishedSuccessful, failed: finishedUnsuccessful}}\n`)
+    expect(renamed.scicat.statusCodes).toMatchObject({
       finished: 'finishedSuccessful',
       failed: 'finishedUnsuccessful',
       queued: 'queued',
     })
+    // check-config shows the whole mapping, as text and as JSON
+    const mapping = { queued: 'queued', submitted: 'submitted', transferring: 'transferring', finished: 'finishedSuccessful', failed: 'finishedUnsuccessful', cancelled: 'cancelled' }
+    expect(describeConfig(renamed).scicat.statusCodes).toEqual(mapping)
+    expect(formatConfig(renamed)).toContain(`"statusCodes":${JSON.stringify(mapping)}`)
     expect(problemsOf(`${base}scicat: {statusCodes: {finished: done, failed: done}}\n`)).toEqual([
       'scicat.statusCodes: finished and failed are both "done": each state needs its own code',
     ])

@@ -3,6 +3,7 @@ import { HttpResponse, http, type RequestHandler } from 'msw'
 import type { SimCore } from '../sim-core.js'
 import type { LeaseModel, LeaseSpec, StoredLease } from './model.js'
 import { alreadyExists, badRequest, conflict, invalid, notFound, unauthorized } from './status.js'
+import { type RbacRequest, rbacRequest } from './verbs.js'
 
 export type LeaseOperation = 'getLease' | 'createLease' | 'updateLease'
 
@@ -11,6 +12,8 @@ export interface LeaseState {
   model: LeaseModel
   /** Bearer tokens the server accepts. */
   tokens: ReadonlySet<string>
+  /** Every request received, as RBAC sees it, in order (those refused or faulted too). */
+  requests: RbacRequest[]
 }
 
 interface Info {
@@ -99,6 +102,10 @@ export function leaseHandlers (state: LeaseState): RequestHandler[] {
   })
 
   return [
+    // records, then lets the handlers below answer
+    http.all('/*', ({ request }) => {
+      state.requests.push(rbacRequest(request.method, new URL(request.url)))
+    }),
     http.get(`${base}/:name`, core.op('getLease', get)),
     http.post(base, core.op('createLease', create)),
     http.put(`${base}/:name`, core.op('updateLease', update)),

@@ -5,10 +5,12 @@ import { leaseHandlers, type LeaseState } from './handlers.js'
 import { kubeconfigText } from './kubeconfig.js'
 import { LeaseModel, type LeaseWrite, type StoredLease } from './model.js'
 import { defaultFaultBody } from './status.js'
+import type { RbacRequest } from './verbs.js'
 
 export type { LeaseOperation } from './handlers.js'
 export type { LeaseSpec, LeaseWrite, StoredLease } from './model.js'
 export { kubeconfigText } from './kubeconfig.js'
+export type { RbacRequest } from './verbs.js'
 
 export const leaseOperations = ['getLease', 'createLease', 'updateLease'] as const
 
@@ -26,7 +28,7 @@ export class LeaseSimulator {
   constructor (options: LeaseSimOptions = {}) {
     const clock = options.clock ?? systemClock
     this.core = new SimCore(clock, defaultFaultBody)
-    this.state = { core: this.core, model: new LeaseModel(clock), tokens: new Set(options.tokens ?? ['sandbox-lease-token']) }
+    this.state = { core: this.core, model: new LeaseModel(clock), tokens: new Set(options.tokens ?? ['sandbox-lease-token']), requests: [] }
   }
 
   async listen (options: { port?: number; host?: string } = {}): Promise<{ url: string; port: number }> {
@@ -56,6 +58,11 @@ export class LeaseSimulator {
   /** Every accepted create and update, in order. */
   writes (): LeaseWrite[] {
     return this.state.model.writes.map((w) => ({ ...w }))
+  }
+
+  /** Every request received, as RBAC sees it (verb, resource, name), in order: what a Role must grant. */
+  requests (): RbacRequest[] {
+    return this.state.requests.map((r) => ({ ...r }))
   }
 
   /** Every Lease call fails as a dropped connection until `restore()` (or clearFaults). */
