@@ -194,11 +194,13 @@ export class ScicatClient {
    * The jobs matching `where`, a page at a time, so that a caller can keep what it needs of each
    * page and let the rest go. SciCat applies `limit` before `skip`, so a page is asked for as
    * `{limit: skip + pageSize, skip}`. A job may appear on two pages when jobs were created or
-   * deleted meanwhile.
+   * deleted meanwhile. `fields`: only these (dotted) paths of each job, SciCat's `$project`
+   * (`jobs.service.ts` findJobComplete; `jobs.controller.utils.ts` removeFields then drops the
+   * fields it adds for its access checks, `id` among them, unless they were asked for).
    */
-  async * jobPages (where: Record<string, unknown>, pageSize = 1000): AsyncGenerator<Job[]> {
+  async * jobPages (where: Record<string, unknown>, pageSize = 1000, fields?: string[]): AsyncGenerator<Job[]> {
     for (let skip = 0; ; skip += pageSize) {
-      const filter = { where, limits: { skip, limit: skip + pageSize } }
+      const filter = { where, ...(fields ? { fields } : {}), limits: { skip, limit: skip + pageSize } }
       const page = await this.asService<Job[]>({
         operation: 'findJobs',
         method: 'GET',

@@ -14,6 +14,17 @@ import { adoptedTransfer, type Transfer } from './transfer.js'
  */
 export const discoveryPageSize = 10_000
 
+/**
+ * Whole jobs read at a time, by id, of those to adopt. A job carries its fileList, for the
+ * Ingestor its dataset's whole file list (stored up to 15 MiB compressed), so a page of 10,000
+ * whole jobs could take gigabytes. `id` is a unique index in SciCat (`job.schema.ts`), so a
+ * batch costs SciCat an index lookup, not a scan.
+ */
+export const adoptionBatchSize = 200
+
+/** What the listing reads of each unfinished job: enough to tell which to adopt. */
+const listedFields = ['id', 'jobParams.globusClientId']
+
 /** Which unfinished jobs this process may adopt at all (deployment scoping plugs in here). */
 export type AdoptionFilter = (job: Job) => boolean
 
@@ -50,26 +61,35 @@ export class Discovery {
   }
 
   /**
-   * Adopts the unfinished jobs not followed yet, in creation order; returns how many. Each page
-   * of jobs is turned into transfers and let go before the next is read: the transfer keeps what
-   * re-submitting and tracking need, a small part of a job as SciCat returns it.
+   * Adopts the unfinished jobs not followed yet, in creation order; returns how many. The
+   * unfinished jobs are listed with a few fields each; those to adopt are then read whole,
+   * adoptionBatchSize at a time, and each is turned into a transfer (which keeps what
+   * re-submitting and tracking need, its fileList packed) before the next batch is read.
    */
   async discover (): Promise<number> {
     const { config, scicat, log, tracked, capacity, isCancelling, adopts } = this.deps
     this.lastRun = this.deps.now()
     const left = (id: string) => tracked.has(id) || this.skipped.has(id) || isCancelling(id)
+    const where = { type: config.scicat.jobType, 'jobResultObject.status': { $nin: endedStatuses } }
     const found = new Map<string, Transfer>()
     const watch = tracked.watchEnded()
     try {
-      const where = { type: config.scicat.jobType, 'jobResultObject.status': { $nin: endedStatuses } }
-      for await (const page of scicat.jobPages(where, discoveryPageSize)) {
-        for (const job of page) {
-          if (found.has(job.id) || left(job.id) || !adopts(job)) continue
-          const { transfer, problem } = adoptedTransfer(job, config.scicat.statusCodes)
-          if (transfer) found.set(job.id, transfer)
-          else {
-            this.skipped.add(job.id)
-            log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
+      const wanted = new Set<string>()
+      for await (const page of scicat.jobPages(where, discoveryPageSize, listedFields)) {
+        for (const job of page) if (!left(job.id) && adopts(job)) wanted.add(job.id)
+      }
+      const ids = [...wanted]
+      for (let i = 0; i < ids.length; i += adoptionBatchSize) {
+        const batch = ids.slice(i, i + adoptionBatchSize)
+        for await (const page of scicat.jobPages({ ...where, id: { $in: batch } }, batch.length + 1)) {
+          for (const job of page) {
+            if (found.has(job.id) || left(job.id) || !adopts(job)) continue
+            const { transfer, problem } = adoptedTransfer(job, config.scicat.statusCodes)
+            if (transfer) found.set(job.id, transfer)
+            else {
+              this.skipped.add(job.id)
+              log.warn({ jobId: job.id, problem }, 'unfinished transfer job cannot be tracked')
+            }
           }
         }
       }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ManualClock } from '../../src/sandbox/sim-core.js'
 import type { World } from '../../src/sandbox/world.js'
-import { discoveryPageSize } from '../../src/transfers/discovery.js'
+import { adoptionBatchSize, discoveryPageSize } from '../../src/transfers/discovery.js'
 import { toJobParams, type TransferParams } from '../../src/transfers/transfer.js'
 import { cyclesUntil, type Proxy, type Setup, startAll, startProxy } from '../helpers/proxy.js'
 import {
@@ -223,10 +223,29 @@ describe('restart', () => {
     const inserted = Array.from({ length: n }, () => insertCreatedJob(s.world, paramsFor(s.world, 0, randomUUID())).id)
     s.world.scicat.core.resetCounts()
     expect(await s.proxy.app.tracker.discover()).toBe(n)
-    expect(s.world.scicat.core.count('findJobs')).toBe(2)
+    // two pages of the listing (ids only), then the jobs to adopt, adoptionBatchSize at a time
+    expect(s.world.scicat.core.count('findJobs')).toBe(2 + Math.ceil(n / adoptionBatchSize))
     expect(s.proxy.app.tracker.queue).toEqual(inserted)
     // nothing is adopted twice
     expect(await s.proxy.app.tracker.discover()).toBe(0)
     expect(s.proxy.app.tracker.transfers.size).toBe(n)
+  })
+})
+
+describe('discovery reads whole jobs only in batches', () => {
+  it('lists unfinished jobs without their jobParams, then reads the ones to adopt by id, at most adoptionBatchSize at a time', async () => {
+    const s = await start({}, yaml({ globus: fast }))
+    const n = adoptionBatchSize + 3
+    for (let i = 0; i < n; i++) insertCreatedJob(s.world, paramsFor(s.world, 0, randomUUID()))
+    const before = s.world.scicat.jobListFilters().length
+    expect(await s.proxy.app.tracker.discover()).toBe(n)
+    const filters = s.world.scicat.jobListFilters().slice(before) as Array<{ where: { id?: { $in: string[] } }; fields?: string[] }>
+    const listing = filters.filter((f) => !f.where.id)
+    const batches = filters.filter((f) => f.where.id)
+    expect(listing.length).toBeGreaterThan(0)
+    // the listing names only the fields it needs: no fileList, no whole jobParams
+    for (const f of listing) expect(f.fields).toEqual(['id', 'jobParams.globusClientId'])
+    expect(batches.map((f) => f.where.id!.$in.length)).toEqual([adoptionBatchSize, 3])
+    expect(batches.every((f) => f.fields === undefined)).toBe(true)
   })
 })

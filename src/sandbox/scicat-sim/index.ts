@@ -72,6 +72,11 @@ export class ScicatSimulator {
     return [...this.model.jobs.values()].map(clone)
   }
 
+  /** The parsed `filter` of the latest job list requests, oldest first (at most 1,000). */
+  jobListFilters (): unknown[] {
+    return this.model.jobListFilters.map((raw) => (raw ? JSON.parse(raw) : {}))
+  }
+
   job (id: string): Job | undefined {
     const job = this.model.jobs.get(id)
     return job && clone(job)

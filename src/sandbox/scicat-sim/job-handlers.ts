@@ -6,9 +6,11 @@ import { createJob, jobTypeConfig, mayCallCreate } from './job-create.js'
 import { applyLimits, parseJobFilter, project } from './job-filter.js'
 import { mayCallUpdate, updateJob } from './job-update.js'
 import { clone, type ScicatModel } from './model.js'
+import type { Job } from './types.js'
 import {
   answer,
   forbiddenResource,
+  isPlainObject,
   jobsError,
   json,
   nestError,
@@ -63,11 +65,14 @@ export function listJobs (model: ScicatModel): Route {
     answer(async () => {
       const caller = model.caller(request)
       if (!caller) return forbiddenResource()
-      const filter = parseJobFilter(new URL(request.url).searchParams.get('filter'))
+      const raw = new URL(request.url).searchParams.get('filter')
+      model.jobListFilters.push(raw ?? '')
+      if (model.jobListFilters.length > 1000) model.jobListFilters.shift()
+      const filter = parseJobFilter(raw)
       let found: Record<string, unknown>[]
       try {
         checkQuery(filter.where)
-        found = [...model.jobs.values()]
+        found = candidates(model, filter.where)
           .filter((job) => model.canReadJob(caller, job))
           .filter((job) => matches(job, filter.where)) as unknown as Record<string, unknown>[]
       } catch (err) {
@@ -78,6 +83,22 @@ export function listJobs (model: ScicatModel): Route {
       const page = applyLimits(sortDocuments(found, filter.sort), filter)
       return json(page.map((doc) => project(clone(doc), filter.fields)))
     })
+}
+
+/**
+ * The jobs a `where` can match. `id` is a unique index in SciCat's job schema
+ * (`src/jobs/schemas/job.schema.ts`: `unique: true`), so MongoDB answers `id` or `id: {$in}`
+ * from the index, in index order rather than natural order; the simulator looks those ids up
+ * instead of reading every job, in the order the filter names them.
+ */
+function candidates (model: ScicatModel, where: Record<string, unknown>): Job[] {
+  const id = where.id
+  const ids = typeof id === 'string' ? [id] : isPlainObject(id) && Array.isArray(id.$in) && Object.keys(id).length === 1 ? id.$in : undefined
+  if (!ids) return [...model.jobs.values()]
+  return [...new Set(ids)].flatMap((i) => {
+    const job = typeof i === 'string' ? model.jobs.get(i) : undefined
+    return job ? [job] : []
+  })
 }
 
 /** Only DELETE_JOB_GROUPS members pass the guard; there is no per-job check. */

@@ -41,6 +41,8 @@ export class ScicatModel {
   readonly datasets = new Map<string, StoredDataset>()
   readonly jobs = new Map<string, Job>()
   readonly origDatablocks: OrigDatablock[] = []
+  /** The `filter` of the latest job list requests (at most 1,000), for tests of what a client asks. */
+  readonly jobListFilters: string[] = []
   private readonly tokens = new Map<string, TokenRecord>()
   readonly adminGroups: string[]
   readonly jobTypes: Record<string, JobTypeConfig>
