@@ -226,10 +226,11 @@ export class LeaseElector implements RoleSource {
   private armFence (): void {
     clearTimeout(this.fenceTimer)
     this.fenceTimer = setTimeout(() => {
-      if (this.current === 'active' && !this.mayWrite()) {
-        const seconds = ((this.now() - this.renewedAt) / 1000).toFixed(1)
-        this.become('standby', `lease not renewed for ${seconds} s: stopped writing before it can run out`)
-      }
+      if (this.current !== 'active') return
+      // a timer may fire a moment before the wall clock reaches fenceAt: then it waits the rest
+      if (this.mayWrite()) return this.armFence()
+      const seconds = ((this.now() - this.renewedAt) / 1000).toFixed(1)
+      this.become('standby', `lease not renewed for ${seconds} s: stopped writing before it can run out`)
     }, Math.max(0, this.fenceAt - this.now()))
   }
 
