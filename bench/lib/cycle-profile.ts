@@ -17,7 +17,10 @@ export class CycleProfile {
     if (this.kind !== kind) return await run()
     const session = await this.connect()
     if (this.heap) await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
-    else await session.post('Profiler.start')
+    else {
+      await session.post('Profiler.setSamplingInterval', { interval: 100 })
+      await session.post('Profiler.start')
+    }
     try {
       return await run()
     } finally {
