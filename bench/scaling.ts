@@ -3,9 +3,9 @@
 // identity, and 10, the default), each transfer costing two Globus calls (submission_id, transfer).
 import { fileURLToPath } from 'node:url'
 import { arg, report, runCase } from './lib/case-runner.js'
-import { drive, servicePoster } from './lib/post-driver.js'
+import { drive, type LoadResult, measureLoad, servicePoster } from './lib/post-driver.js'
 import { yaml } from './lib/proxy.js'
-import { percentile, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
+import { printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
 
 const CONCURRENCY = 50
@@ -16,20 +16,12 @@ type Rate = keyof typeof rates
 const requests: Record<Rate, number> = { unthrottled: 1000, 'globus-20': 300, 'default-10': 150 }
 const warmUp: Record<Rate, number> = { unthrottled: 100, 'globus-20': 20, 'default-10': 10 }
 
-export interface ScalingCase {
+export interface ScalingCase extends LoadResult {
   rate: Rate
   maxRequestsPerSecond: number
-  requests: number
-  errors: number
-  firstError?: string
-  wallMs: number
-  perSecond: number
-  p50Ms: number
-  p99Ms: number
   /** Globus Transfer calls (not token requests) per second over the measured requests. */
   globusCallsPerSecond: number
   globusCallsPerTransfer: number
-  cpuMsPerRequest: number
   withTask: number
 }
 
@@ -42,11 +34,7 @@ async function runScalingCase (rate: Rate): Promise<ScalingCase> {
   const poster = await servicePoster(world, yaml({ globus: { maxActiveTasks: 100_000, maxRequestsPerSecond: rates[rate] } }), pid!, CONCURRENCY)
   await drive(tokens.slice(0, warmUp[rate]), CONCURRENCY, poster.one)
   await world.call('resetCounts')
-  const cpu = process.cpuUsage()
-  const started = performance.now()
-  const { latencies, errors, firstError } = await drive(tokens.slice(warmUp[rate]), CONCURRENCY, poster.one)
-  const wallMs = performance.now() - started
-  const used = process.cpuUsage(cpu)
+  const load = await measureLoad(tokens.slice(warmUp[rate]), CONCURRENCY, poster.one)
   const counts = await world.counts()
   const jobs = await world.call<{ withTask: number }>('jobsSummary')
   await poster.close()
@@ -55,16 +43,9 @@ async function runScalingCase (rate: Rate): Promise<ScalingCase> {
   return {
     rate,
     maxRequestsPerSecond: rates[rate],
-    requests: total,
-    errors,
-    ...(firstError ? { firstError } : {}),
-    wallMs: round(wallMs),
-    perSecond: round((total / wallMs) * 1000, 1),
-    p50Ms: round(percentile(latencies, 50), 1),
-    p99Ms: round(percentile(latencies, 99), 1),
-    globusCallsPerSecond: round((globusCalls / wallMs) * 1000, 1),
+    ...load,
+    globusCallsPerSecond: round((globusCalls / load.wallMs) * 1000, 1),
     globusCallsPerTransfer: round(globusCalls / total, 2),
-    cpuMsPerRequest: round((used.user + used.system) / 1000 / total, 3),
     withTask: jobs.withTask,
   }
 }

@@ -2,9 +2,9 @@
 import { fileURLToPath } from 'node:url'
 import { DirectSubmit } from './baselines/direct-submit.js'
 import { arg, report, runCase } from './lib/case-runner.js'
-import { drive as driveAll, servicePoster } from './lib/post-driver.js'
+import { drive, type LoadResult, measureLoad, servicePoster } from './lib/post-driver.js'
 import { yaml } from './lib/proxy.js'
-import { median, percentile, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
+import { median, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
 import type { Counts } from './lib/world-protocol.js'
 
@@ -15,19 +15,9 @@ const ROUNDS = 3
 
 type Impl = 'service' | 'direct'
 
-export interface SubmitCase {
+export interface SubmitCase extends LoadResult {
   impl: Impl
   round: number
-  requests: number
-  errors: number
-  firstError?: string
-  wallMs: number
-  perSecond: number
-  p50Ms: number
-  p99Ms: number
-  maxMs: number
-  /** CPU of the benchmarked process per request (the service and its HTTP client, or the direct script). */
-  cpuMsPerRequest: number
   simCpuMsPerRequest: number
   upstreamCallsPerRequest: number
   upstreamCalls: Counts
@@ -64,16 +54,10 @@ async function runSubmitCase (impl: Impl, roundNo: number): Promise<SubmitCase> 
     close = () => direct.close()
   }
 
-  const drive = (batch: string[]) => driveAll(batch, CONCURRENCY, one)
-
-  await drive(tokens.slice(0, WARMUP))
+  await drive(tokens.slice(0, WARMUP), CONCURRENCY, one)
   await world.call('resetCounts')
   const simCpu = await world.cpuMs()
-  const cpu = process.cpuUsage()
-  const started = performance.now()
-  const { latencies, errors, firstError } = await drive(tokens.slice(WARMUP))
-  const wallMs = performance.now() - started
-  const used = process.cpuUsage(cpu)
+  const load = await measureLoad(tokens.slice(WARMUP), CONCURRENCY, one)
   const simCpuMs = (await world.cpuMs()) - simCpu
   const counts = await world.counts()
   const jobs = await world.call<SubmitCase['jobs']>('jobsSummary')
@@ -82,15 +66,7 @@ async function runSubmitCase (impl: Impl, roundNo: number): Promise<SubmitCase> 
   return {
     impl,
     round: roundNo,
-    requests: TOTAL,
-    errors,
-    ...(firstError ? { firstError } : {}),
-    wallMs: round(wallMs),
-    perSecond: round((TOTAL / wallMs) * 1000),
-    p50Ms: round(percentile(latencies, 50), 2),
-    p99Ms: round(percentile(latencies, 99), 2),
-    maxMs: round(Math.max(...latencies), 2),
-    cpuMsPerRequest: round((used.user + used.system) / 1000 / TOTAL, 3),
+    ...load,
     simCpuMsPerRequest: round(simCpuMs / TOTAL, 3),
     upstreamCallsPerRequest: round((sum(counts.globus) + sum(counts.scicat)) / TOTAL, 2),
     upstreamCalls: counts,

@@ -4,10 +4,10 @@ import { loadCredentials } from './config/credentials.js'
 import { ConfigError, loadConfig } from './config/loader.js'
 import { hostPort } from './config/resolve.js'
 import type { Leadership } from './ha/leadership.js'
-import { UpstreamError } from './http/upstream-error.js'
 import { createLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { buildService, type Service } from './service.js'
+import { describe } from './transfers/cycle-helpers.js'
 import { version } from './version.js'
 
 export interface ServeOptions {
@@ -42,8 +42,7 @@ export async function serve (options: ServeOptions): Promise<number> {
   }
   const { app, deps } = service
 
-  const loginFailed = (err: unknown) =>
-    `the SciCat service account could not log in at ${config.scicatUrl}: ${err instanceof UpstreamError ? err.describe() : (err as Error).message}`
+  const loginFailed = (err: unknown) => `the SciCat service account could not log in at ${config.scicatUrl}: ${describe(err)}`
   // Alone, bad credentials stop the start at once. With ha.lease a standby calls no upstream
   // (DESIGN §11): it logs in when it becomes active.
   if (!leadership) {
@@ -59,13 +58,13 @@ export async function serve (options: ServeOptions): Promise<number> {
   const logInScicat = () => {
     // the tracker's first discovery shares this login (single-flight)
     deps.scicatServiceToken.token().catch((err: unknown) => {
-      if (!closing) logger.error({ err: err instanceof UpstreamError ? err.describe() : String(err) }, loginFailed(err))
+      if (!closing) logger.error({ err: describe(err) }, loginFailed(err))
     })
   }
   const warmGlobus = () => {
     deps.globus.tokens.tasks.token().catch((err: unknown) => {
       // closed before the answer came (a failed start): nothing to warn about
-      if (!closing) logger.warn({ err: err instanceof UpstreamError ? err.describe() : String(err) }, 'no Globus token yet')
+      if (!closing) logger.warn({ err: describe(err) }, 'no Globus token yet')
     })
   }
   // A standby asks Globus nothing: its token is fetched when it becomes active.

@@ -2,6 +2,7 @@
 import { Agent, request } from 'undici'
 import { pool } from '../baselines/upstream.js'
 import { startProxy } from './proxy.js'
+import { percentile, round } from './report.js'
 import type { RemoteWorld } from './remote-world.js'
 
 export interface Poster {
@@ -57,4 +58,38 @@ export async function drive (tokens: string[], concurrency: number, one: (token:
     }
   })
   return { latencies, errors, ...(firstError ? { firstError } : {}) }
+}
+
+/** One measured load: throughput, latency and the CPU of this process per request. */
+export interface LoadResult {
+  requests: number
+  errors: number
+  firstError?: string
+  wallMs: number
+  perSecond: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+  /** CPU of this process per request (the benchmarked code and its HTTP client). */
+  cpuMsPerRequest: number
+}
+
+/** `drive` timed: wall time and this process's CPU over the requests. */
+export async function measureLoad (tokens: string[], concurrency: number, one: (token: string) => Promise<void>): Promise<LoadResult> {
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  const { latencies, errors, firstError } = await drive(tokens, concurrency, one)
+  const wallMs = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  return {
+    requests: tokens.length,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    wallMs: round(wallMs),
+    perSecond: round((tokens.length / wallMs) * 1000),
+    p50Ms: round(percentile(latencies, 50), 2),
+    p99Ms: round(percentile(latencies, 99), 2),
+    maxMs: round(Math.max(...latencies), 2),
+    cpuMsPerRequest: round((used.user + used.system) / 1000 / tokens.length, 3),
+  }
 }

@@ -81,9 +81,11 @@ export class Discovery {
       const ids = [...wanted]
       for (let i = 0; i < ids.length; i += adoptionBatchSize) {
         const batch = ids.slice(i, i + adoptionBatchSize)
+        // one page: a page size above the batch's never asks for a second, empty one
         for await (const page of scicat.jobPages({ ...where, id: { $in: batch } }, batch.length + 1)) {
           for (const job of page) {
-            if (found.has(job.id) || left(job.id) || !adopts(job)) continue
+            // the listing filtered by adopts(); only what happened since needs a second look
+            if (found.has(job.id) || left(job.id)) continue
             const { transfer, problem } = adoptedTransfer(job, config.scicat.statusCodes)
             if (transfer) found.set(job.id, transfer)
             else {

@@ -1,5 +1,5 @@
 // Raw HTTP/1.1 over a socket, for requests fetch and inject cannot send (malformed, no Host) and for keep-alive sequences.
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { until } from './upstreams.js'
 import type { Setup } from './proxy.js'
 
@@ -68,4 +68,22 @@ export async function requestWhileClosing (setup: Setup, request: string): Promi
   }
   const [first = '', second = ''] = received.split(/(?=HTTP\/1\.1 \d{3} )/)
   return [parseAnswer(first), parseAnswer(second)]
+}
+
+/**
+ * Sends `partial`, bytes of a request that never completes, and once the server has read them
+ * and `arrived()` holds, emits the clientError Node emits when server.requestTimeout passes
+ * (ERR_HTTP_REQUEST_TIMEOUT, checked only every 30 s by Node); resolves with the answer.
+ */
+export async function timedOutRequest (setup: Setup, partial: string, arrived: () => boolean = () => true): Promise<RawAnswer> {
+  const { server } = setup.proxy.app
+  const port = await portOf(setup)
+  let serverSide: Socket | undefined
+  server.once('connection', (socket: Socket) => {
+    serverSide = socket
+  })
+  const answer = rawRequest(port, partial)
+  await until(() => serverSide !== undefined && serverSide.bytesRead > 0 && arrived())
+  server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), serverSide)
+  return parseAnswer(await answer)
 }

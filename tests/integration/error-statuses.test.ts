@@ -1,11 +1,9 @@
 // server.errorStatuses (DESIGN §4): POST and DELETE /transfer answer Go 1.2.0's statuses under `go`, precise ones under `http`; the whole body is the same.
-import type { Socket } from 'node:net'
 import type { LightMyRequestResponse } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ingestorQuery, type Setup, startAll } from '../helpers/proxy.js'
-import { parseAnswer, portOf, type RawAnswer, rawRequest, requestWhileClosing } from '../helpers/raw-http.js'
+import { parseAnswer, portOf, type RawAnswer, rawRequest, requestWhileClosing, timedOutRequest } from '../helpers/raw-http.js'
 import { cancelTransfer, startTransfer } from '../helpers/transfers.js'
-import { until } from '../helpers/upstreams.js'
 
 type Mode = 'go' | 'http'
 
@@ -198,35 +196,19 @@ describe.each(['go', 'http'] as const)('server.errorStatuses: %s', (mode) => {
     })
 
     it('headers that never arrive completely name no route: 400 under go, 408 under http, even for GET /health', async () => {
-      const s = await start(mode)
-      const port = await portOf(s)
-      let serverSide: Socket | undefined
-      s.proxy.app.server.once('connection', (socket: Socket) => {
-        serverSide = socket
-      })
-      const answer = raw(port, 'GET /health HTTP/1.1\r\nHost: x\r\n')
-      await until(() => serverSide !== undefined && serverSide.bytesRead > 0)
-      s.proxy.app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), serverSide)
-      expect(await answer).toEqual({ status: expected(400, 408), body: { message: 'the request took too long to arrive', code: 'PROXY_VALIDATION' } })
+      const answer = await timedOutRequest(await start(mode), 'GET /health HTTP/1.1\r\nHost: x\r\n')
+      expect({ status: answer.status, body: answer.body }).toEqual({ status: expected(400, 408), body: { message: 'the request took too long to arrive', code: 'PROXY_VALIDATION' } })
     })
 
     it('a POST /transfer body that stops arriving (request timeout): 400 under go, 408 under http', async () => {
       const s = await start(mode)
-      const port = await portOf(s)
-      // Node emits clientError with ERR_HTTP_REQUEST_TIMEOUT when server.requestTimeout passes
-      // (checked every 30 s); the test emits the same event once the request is under way
-      let serverSide: Socket | undefined
-      s.proxy.app.server.once('connection', (socket: Socket) => {
-        serverSide = socket
-      })
-      const answer = raw(
-        port,
+      const answer = await timedOutRequest(
+        s,
         `POST /transfer?${ingestorQuery(s.world.datasets[0]!.pid)} HTTP/1.1\r\nHost: x\r\nSciCat-API-Key: ${s.world.tokens.alice}\r\n` +
-          'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"fileList":'
+          'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"fileList":',
+        () => s.world.scicat.core.count('identity') === 1
       )
-      await until(() => s.world.scicat.core.count('identity') === 1)
-      s.proxy.app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), serverSide)
-      expect(await answer).toEqual({
+      expect({ status: answer.status, body: answer.body }).toEqual({
         status: expected(400, 408),
         body: { message: 'the request took too long to arrive', code: 'PROXY_VALIDATION' },
       })

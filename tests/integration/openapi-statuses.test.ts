@@ -1,14 +1,12 @@
 // openapi.yaml declares every status each operation answers, in both server.errorStatuses modes (DESIGN §4).
-import type { Socket } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Role, RoleSource } from '../../src/ha/role.js'
 import { createLogger } from '../../src/logger.js'
 import { type OpenApiDocument, specDocument } from '../../src/openapi.js'
 import { buildService } from '../../src/service.js'
 import { ingestorQuery, type Setup, startAll, startProxy } from '../helpers/proxy.js'
-import { parseAnswer, portOf, rawRequest, requestWhileClosing } from '../helpers/raw-http.js'
+import { parseAnswer, portOf, rawRequest, requestWhileClosing, timedOutRequest } from '../helpers/raw-http.js'
 import { cancelTransfer, startTransfer } from '../helpers/transfers.js'
-import { until } from '../helpers/upstreams.js'
 
 type Json = Record<string, unknown>
 type Mode = 'go' | 'http'
@@ -130,16 +128,7 @@ async function collect (mode: Mode): Promise<Answers> {
       }
     }
     /** A request whose `partial` bytes never complete: Node's request timeout, emitted as Node does. */
-    const timedOut = async (partial: string, arrived: () => boolean) => {
-      let serverSide: Socket | undefined
-      proxy.app.server.once('connection', (socket: Socket) => {
-        serverSide = socket
-      })
-      const answer = rawRequest(port, partial)
-      await until(() => serverSide !== undefined && serverSide.bytesRead > 0 && arrived())
-      proxy.app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), serverSide)
-      return parseAnswer(await answer).status
-    }
+    const timedOut = async (partial: string, arrived: () => boolean) => (await timedOutRequest(s, partial, arrived)).status
 
     for (const o of operations) {
       const line = requestLine(s, o)
