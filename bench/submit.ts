@@ -11,7 +11,8 @@ import type { Counts } from './lib/world-protocol.js'
 const TOTAL = 1000
 const CONCURRENCY = 50
 const WARMUP = 100
-const ROUNDS = 3
+/** Alternating rounds of each; the ratio uses the medians (this machine's throughput varies by about 10% from run to run). */
+const ROUNDS = 5
 
 type Impl = 'service' | 'direct'
 
@@ -108,7 +109,7 @@ export async function submitBench (): Promise<Target[]> {
   const errors = service.reduce((n, c) => n + c.errors, 0)
   const submitted = Math.min(...service.map((c) => c.jobs.withTask))
   const targets = [
-    target('submit: service throughput >= 60% of the direct baseline', `${round(ratio * 100)}%`, ratio >= 0.6),
+    target('submit: service throughput >= 80% of the direct baseline', `${round(ratio * 100)}%`, ratio >= 0.8),
     target('submit: 0 errors', `${errors} errors${service.find((c) => c.firstError)?.firstError ? ` (first: ${service.find((c) => c.firstError)?.firstError})` : ''}`, errors === 0),
     target(
       'submit: every accepted transfer has its Globus task id in SciCat',

@@ -1,6 +1,7 @@
 // Benchmark "tracker": N running transfers polled every 10 s, by the service and by the Go design's loop.
 import { fileURLToPath } from 'node:url'
 import { GoTracker } from './baselines/go-tracker.js'
+import { TaskListFloor } from './baselines/task-list-floor.js'
 import { arg, report, runCase } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { median, mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
@@ -25,9 +26,10 @@ const BUSY_RATE = 1000
 
 /**
  * service: the defaults (task.progressUpdatesPerCycle 1000); service-unbounded: every job's
- * progress written every cycle, to show what the budget saves; go-baseline: the Go design.
+ * progress written every cycle, to show what the budget saves; go-baseline: the Go design;
+ * task-list-floor: only the task_list calls of an idle cycle, with plain undici (its floor).
  */
-type Impl = 'service' | 'service-unbounded' | 'go-baseline'
+type Impl = 'service' | 'service-unbounded' | 'go-baseline' | 'task-list-floor'
 /** catch-up: cycles after the stall until one sends no PATCH (the service only: the jobs not yet shown their last numbers). */
 type CycleKind = 'first' | 'warm-up' | 'busy' | 'stall' | 'catch-up' | 'idle'
 const kinds: readonly CycleKind[] = ['first', 'warm-up', 'busy', 'stall', 'catch-up', 'idle']
@@ -76,7 +78,7 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
   let cycle: () => Promise<void>
   let close: () => Promise<void>
   const adoptStarted = performance.now()
-  if (impl !== 'go-baseline') {
+  if (impl === 'service' || impl === 'service-unbounded') {
     const proxy = await startProxy(
       world,
       yaml({
@@ -97,8 +99,20 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
     await go.login()
     const transfers = await go.transfers('globus_transfer_job')
     if (transfers.length !== n) throw new Error(`the baseline found ${transfers.length} of ${n} transfers`)
-    cycle = () => go.cycle(transfers)
-    close = () => go.close()
+    if (impl === 'go-baseline') {
+      cycle = () => go.cycle(transfers)
+      close = () => go.close()
+    } else {
+      await go.close()
+      const floor = new TaskListFloor(world.info.globusUrl, world.info.scicatUrl, world.info.credentials, CONCURRENCY)
+      await floor.login()
+      const ids = transfers.map((t) => t.taskId)
+      cycle = async () => {
+        const read = await floor.cycle(ids)
+        if (read !== n) throw new Error(`the floor read ${read} of ${n} tasks`)
+      }
+      close = () => floor.close()
+    }
   }
   const adoptMs = performance.now() - adoptStarted
   await world.call('progress')
@@ -140,6 +154,14 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
     })
   }
 
+  if (impl === 'task-list-floor') {
+    // it writes nothing, so every cycle of it is an idle one
+    for (let i = 0; i < WARMUP_CYCLES; i++) await measure('warm-up')
+    for (let i = 0; i < IDLE_CYCLES; i++) await measure('idle')
+    await close()
+    await world.close()
+    return { impl, n, seedMs: round(seed.ms), adoptMs: round(adoptMs), cycles, peakRssMb: mb(process.resourceUsage().maxRSS * 1024) }
+  }
   // the first cycle after adoption writes every job ("submitted" → "transferring")
   await measure('first')
   for (let i = 0; i < WARMUP_CYCLES; i++) await measure('warm-up')
@@ -168,7 +190,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
   const cases: TrackerCase[] = []
   for (const n of sizes) {
-    for (const impl of ['service', 'service-unbounded', 'go-baseline'] as const) {
+    for (const impl of ['service', 'service-unbounded', 'go-baseline', 'task-list-floor'] as const) {
       console.error(`tracker: ${impl}, ${n} transfers ...`)
       cases.push(await runCase<TrackerCase>(script, ['--case', impl, '--n', String(n)]))
     }
@@ -203,7 +225,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
   )
 
   const targets: Target[] = []
-  for (const c of cases.filter((x) => x.impl !== 'go-baseline')) {
+  for (const c of cases.filter((x) => x.impl === 'service' || x.impl === 'service-unbounded')) {
     const name = `tracker ${c.impl} N=${c.n}`
     const calls = max(c.cycles.map((s) => s.globusCalls))
     const limit = Math.ceil(c.n / 50)
@@ -256,6 +278,15 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
     const idle = max(of(c, 'idle').map((s) => s.cpuMs))
     const us = (idle * 1000) / c.n
     targets.push(target(`tracker service N=${c.n}: idle cycle CPU per tracked transfer <= 10 µs`, `max ${round(us, 1)} µs`, us <= 10))
+    const floor = cases.find((x) => x.impl === 'task-list-floor' && x.n === c.n)
+    if (floor) {
+      const floorUs = (median(of(floor, 'idle').map((s) => s.cpuMs)) * 1000) / c.n
+      const serviceUs = (median(of(c, 'idle').map((s) => s.cpuMs)) * 1000) / c.n
+      console.log(
+        `tracker N=${c.n}: idle cycle CPU per tracked transfer (medians, not a target): service ${round(serviceUs, 1)} µs, ` +
+          `plain undici making only its task_list calls ${round(floorUs, 1)} µs: ${round(serviceUs / floorUs, 2)}x`
+      )
+    }
     const worst = max(c.cycles.map((s) => s.cpuMs))
     targets.push(target(`tracker service N=${c.n}: CPU of every cycle < pollInterval / 10 (${POLL_MS / 10} ms)`, `max ${worst} ms`, worst < POLL_MS / 10))
     targets.push(target(`tracker service N=${c.n}: peak RSS < 512 MB`, `${c.peakRssMb} MB`, c.peakRssMb < 512))
@@ -279,7 +310,7 @@ export async function trackerBench (sizes = [1000, 10_000]): Promise<Target[]> {
 }
 
 const impl = arg('case')
-if (impl === 'service' || impl === 'service-unbounded' || impl === 'go-baseline') {
+if (impl === 'service' || impl === 'service-unbounded' || impl === 'go-baseline' || impl === 'task-list-floor') {
   report(await runTrackerCase(impl, Number(arg('n'))))
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const sizes = arg('sizes')?.split(',').map(Number)

@@ -1,7 +1,8 @@
 // An upstream HTTP client: one keep-alive undici Agent, explicit timeouts, retries, normalised errors.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici'
+import { Agent, errors as undiciErrors } from 'undici'
 import { WritesFenced } from '../transfers/write-gate.js'
+import { requestText, type TextResponse } from './request-text.js'
 import { defaultRetryPolicy, parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js'
 import { parseErrorBody, type Service, UpstreamError } from './upstream-error.js'
 
@@ -63,6 +64,9 @@ export interface HttpResponse<T> {
 export class HttpClient {
   readonly service: Service
   readonly baseUrl: string
+  /** baseUrl's scheme, host and port, and its path without a trailing slash. */
+  private readonly origin: string
+  private readonly basePath: string
   private readonly agent: Agent
   private readonly policy: RetryPolicy
   private readonly observe: RequestObserver | undefined
@@ -75,6 +79,9 @@ export class HttpClient {
     const t = { ...defaultTimeouts, ...options.timeouts }
     this.service = options.service
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    const base = new URL(this.baseUrl)
+    this.origin = base.origin
+    this.basePath = base.pathname.replace(/\/+$/, '')
     this.policy = { ...defaultRetryPolicy, ...options.retry }
     this.observe = options.observe
     this.schedule = options.schedule ?? ((attempt) => attempt())
@@ -125,9 +132,9 @@ export class HttpClient {
     await this.agent.destroy()
   }
 
-  /** baseUrl + path + query, without a URL object per call (paths come encoded from the clients). */
-  private url (req: HttpRequest): string {
-    let url = this.baseUrl + req.path
+  /** The base path + path + query, without a URL object per call (paths come encoded from the clients). */
+  private path (req: HttpRequest): string {
+    let url = this.basePath + req.path
     if (req.query) {
       let sep = url.includes('?') ? '&' : '?'
       for (const k in req.query) {
@@ -160,17 +167,16 @@ export class HttpClient {
       headers['content-type'] ??= 'application/json'
     }
     const started = performance.now()
-    let res: Dispatcher.ResponseData
-    let text: string
+    let res: TextResponse
     try {
-      res = await request(this.url(req), {
-        dispatcher: this.agent,
+      res = await requestText(this.agent, {
+        origin: this.origin,
+        path: this.path(req),
         method: req.method,
         headers,
         body,
         signal: req.signal,
       })
-      text = await res.body.text()
     } catch (cause) {
       const message = networkMessage(cause)
       this.report(req, 'error', started, message)
@@ -181,7 +187,7 @@ export class HttpClient {
         cause,
       })
     }
-    const parsed = parseJson(text)
+    const parsed = parseJson(res.text)
     if (res.statusCode >= 200 && res.statusCode < 300) {
       this.report(req, res.statusCode, started)
       return { status: res.statusCode, headers: res.headers, body: parsed as T }
@@ -224,6 +230,7 @@ function networkMessage (cause: unknown): string {
   if (cause instanceof undiciErrors.HeadersTimeoutError) return 'timed out waiting for the response headers'
   if (cause instanceof undiciErrors.BodyTimeoutError) return 'timed out reading the response body'
   if (cause instanceof undiciErrors.ConnectTimeoutError) return 'timed out connecting'
-  const e = cause as { code?: string; message?: string }
-  return e.code ? `${e.code}: ${e.message ?? 'request failed'}` : (e.message ?? 'request failed')
+  // a socket error's code (ECONNREFUSED); not an abort's DOMException code, a legacy number
+  const e = cause as { code?: unknown; message?: string }
+  return typeof e.code === 'string' && e.code ? `${e.code}: ${e.message ?? 'request failed'}` : (e.message ?? 'request failed')
 }

@@ -1,5 +1,5 @@
 // The upstream HTTP layer over real HTTP to the simulators: retry rules, Retry-After, timeouts, error shapes, observe.
-import { createServer } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { HttpClientOptions, HttpRequest } from '../../src/http/client.js'
@@ -436,5 +436,90 @@ describe('observe', () => {
     ])
     expect(attempts.every((a) => a.durationMs >= 0)).toBe(true)
     expect(attempts[2]?.durationMs).toBeGreaterThanOrEqual(100)
+  })
+})
+
+describe('the request itself (dispatched without a body stream)', () => {
+  /** A raw server on loopback that answers with `answer`; what it was asked is in `seen`. */
+  async function rawServer (answer: (url: string, response: ServerResponse) => void) {
+    const seen: Array<{ method: string; url: string; body: string; headers: IncomingHttpHeaders }> = []
+    const server = createServer((req, response) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (c: string) => (body += c))
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, body, headers: req.headers })
+        answer(req.url!, response)
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    res.defer(async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  }
+
+  it('keeps the path of the base URL and encodes the query', async () => {
+    const { url, seen } = await rawServer((_u, response) => response.end('{"ok":true}'))
+    const http = res.http({ service: 'scicat', baseUrl: `${url}/scicat/backend/`, observe: () => undefined })
+    const answer = await http.send<{ ok: boolean }>({
+      operation: 'getJob',
+      method: 'PATCH',
+      path: '/api/v4/jobs/a%2Fb',
+      query: { filter: '{"where":{"a":"b c"}}', none: undefined },
+      body: { statusCode: 'x' },
+      retry: false,
+    })
+    expect(answer).toEqual({ status: 200, headers: expect.objectContaining({ 'content-length': '11' }), body: { ok: true } })
+    expect(seen).toEqual([
+      expect.objectContaining({
+        method: 'PATCH',
+        url: `/scicat/backend/api/v4/jobs/a%2Fb?filter=${encodeURIComponent('{"where":{"a":"b c"}}')}`,
+        body: '{"statusCode":"x"}',
+        headers: expect.objectContaining({ 'content-type': 'application/json', accept: 'application/json' }),
+      }),
+    ])
+  })
+
+  it('decodes a UTF-8 body split inside a character, and drops a byte-order mark', async () => {
+    const bytes = Buffer.from('\uFEFF{"name":"Zürich ✓"}', 'utf8')
+    const cut = bytes.indexOf(Buffer.from('✓', 'utf8')) + 1
+    const { url } = await rawServer((_u, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.write(bytes.subarray(0, cut))
+      setImmediate(() => response.end(bytes.subarray(cut)))
+    })
+    const http = res.http({ service: 'scicat', baseUrl: url })
+    const answer = await http.send<{ name: string }>({ operation: 'getJob', method: 'GET', path: '/x', retry: false })
+    expect(answer.body).toEqual({ name: 'Zürich ✓' })
+  })
+
+  it('aborts a request in flight, reports it once and does not retry it', async () => {
+    const { url, seen } = await rawServer(() => undefined) // never answers
+    const attempts: Attempt[] = []
+    const http = res.http({ service: 'scicat', baseUrl: url, observe: (a) => attempts.push(a) })
+    const controller = new AbortController()
+    const outcome = http.send({ operation: 'getJob', method: 'GET', path: '/x', retry: true, signal: controller.signal }).then(
+      () => 'resolved',
+      (e: unknown) => e
+    )
+    await expect.poll(() => seen.length).toBe(1)
+    controller.abort()
+    const err = (await outcome) as UpstreamError
+    expect(err).toBeInstanceOf(UpstreamError)
+    expect(err.message).toBe('This operation was aborted')
+    expect(attempts.map((a) => a.status)).toEqual(['error'])
+    expect(seen).toHaveLength(1)
+  })
+
+  it('does not send a request whose signal was aborted before it', async () => {
+    const { url, seen } = await rawServer((_u, response) => response.end('{}'))
+    const http = res.http({ service: 'scicat', baseUrl: url })
+    const err = await failure(http.send({ operation: 'getJob', method: 'GET', path: '/x', retry: true, signal: AbortSignal.abort() }))
+    expect(err.message).toBe('This operation was aborted')
+    // a request that does reach the server afterwards shows that nothing was sent before
+    await http.send({ operation: 'getJob', method: 'GET', path: '/y', retry: false })
+    expect(seen.map((s) => s.url)).toEqual(['/y'])
   })
 })
