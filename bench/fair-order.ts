@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { parseConfig } from '../src/config/loader.js'
 import { CapacityQueue } from '../src/transfers/capacity-queue.js'
 import type { Transfer } from '../src/transfers/transfer.js'
-import { arg, report, runCase } from './lib/case-runner.js'
+import { arg, report, runCases } from './lib/case-runner.js'
 import { median, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 
 const SIZES = [1_000, 10_000] as const
@@ -129,11 +129,7 @@ function runFairOrderCase (n: number): FairOrderCase {
 
 export async function fairOrderBench (): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
-  const cases: FairOrderCase[] = []
-  for (const n of SIZES) {
-    console.error(`fair-order: N=${n} ...`)
-    cases.push(await runCase<FairOrderCase>(script, ['--case', String(n)]))
-  }
+  const cases = await runCases<FairOrderCase>('fair-order', script, SIZES.map(String), (n) => `N=${n}`)
   console.log(`\n## fair-order: per cycle ${FREE_PER_CYCLE} tasks end and ${FREE_PER_CYCLE} jobs arrive; the capacity queue fills the free slots and computes every job's place (${OWNERS} owners, ${ACTIVE} tasks running, median of ${ROUNDS} cycles)\n`)
   console.log(
     table(

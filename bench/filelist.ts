@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { wireStatus } from '../src/error-statuses.js'
-import { arg, report, runCase } from './lib/case-runner.js'
+import { arg, report, runCases } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
@@ -104,11 +104,7 @@ async function runFileListCase (variant: Variant): Promise<FileListCase> {
 
 export async function fileListBench (): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
-  const cases: FileListCase[] = []
-  for (const variant of Object.keys(variants) as Variant[]) {
-    console.error(`filelist: ${variant} ...`)
-    cases.push(await runCase<FileListCase>(script, ['--case', variant]))
-  }
+  const cases = await runCases<FileListCase>('filelist', script, Object.keys(variants))
   console.log('\n## filelist: one POST /transfer with a large fileList (defaults, through Fastify inject)\n')
   console.log(
     table(

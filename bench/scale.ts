@@ -1,6 +1,6 @@
 // Benchmark "scale": 100,000 tracked transfers in one process (99,900 queued + 100 active) at the default Globus rate.
 import { fileURLToPath } from 'node:url'
-import { arg, report, runCase } from './lib/case-runner.js'
+import { arg, report, runCases } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
@@ -150,12 +150,10 @@ function variantTargets (c: ScaleCase): Target[] {
 
 export async function scaleBench (only?: Variant[]): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
-  const cases: ScaleCase[] = []
-  for (const variant of only ?? (Object.keys(variants) as Variant[])) {
-    const { active, queued } = variants[variant]
-    console.error(`scale ${variant}: ${active} active + ${queued} queued ...`)
-    cases.push(await runCase<ScaleCase>(script, ['--case', variant]))
-  }
+  const cases = await runCases<ScaleCase>('scale', script, only ?? Object.keys(variants), (v) => {
+    const { active, queued } = variants[v as Variant]
+    return `${v}, ${active} active + ${queued} queued`
+  })
   for (const c of cases) {
     const n = c.active + c.queued
     console.log(`\n## scale ${c.variant}: ${c.active} active + ${c.queued} queued transfers, ${titles[c.variant]}\n`)

@@ -2,7 +2,7 @@
 // at the Globus request rates that matter (globus.maxRequestsPerSecond 20, what Globus allows one
 // identity, and 10, the default), each transfer costing two Globus calls (submission_id, transfer).
 import { fileURLToPath } from 'node:url'
-import { arg, report, runCase } from './lib/case-runner.js'
+import { arg, report, runCases } from './lib/case-runner.js'
 import { drive, type LoadResult, measureLoad, servicePoster } from './lib/post-driver.js'
 import { yaml } from './lib/proxy.js'
 import { printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
@@ -52,11 +52,7 @@ async function runScalingCase (rate: Rate): Promise<ScalingCase> {
 
 export async function scalingBench (): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
-  const cases: ScalingCase[] = []
-  for (const rate of Object.keys(rates) as Rate[]) {
-    console.error(`scaling: ${rate} ...`)
-    cases.push(await runCase<ScalingCase>(script, ['--case', rate]))
-  }
+  const cases = await runCases<ScalingCase>('scaling', script, Object.keys(rates))
   console.log(`\n## scaling: POST /transfer per second one instance sustains (concurrency ${CONCURRENCY}, none queued)\n`)
   console.log(
     table(

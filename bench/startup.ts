@@ -1,6 +1,6 @@
 // Benchmark "startup": a fresh service adopts 10,000 unfinished transfer jobs (discover) and runs its first cycle.
 import { fileURLToPath } from 'node:url'
-import { arg, report, runCase } from './lib/case-runner.js'
+import { arg, report, runCases } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
 import { RemoteWorld } from './lib/remote-world.js'
@@ -70,11 +70,7 @@ const variants: Record<string, number> = {
 
 export async function startupBench (): Promise<Target[]> {
   const script = fileURLToPath(import.meta.url)
-  const cases: StartupCase[] = []
-  for (const variant of Object.keys(variants)) {
-    console.error(`startup: ${variant} ...`)
-    cases.push(await runCase<StartupCase>(script, ['--case', variant]))
-  }
+  const cases = await runCases<StartupCase>('startup', script, Object.keys(variants))
   console.log(`\n## startup: a fresh service adopts ${N} unfinished jobs, then runs its first cycle\n`)
   console.log(
     table(

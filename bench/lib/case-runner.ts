@@ -17,6 +17,19 @@ export async function runCase<T> (script: string, args: string[]): Promise<T> {
   })
 }
 
+/**
+ * Runs `script --case <name>` for each name in turn, each in a fresh process, and says on
+ * stderr which one runs (`<bench>: <label> ...`).
+ */
+export async function runCases<T> (bench: string, script: string, names: readonly string[], label = (name: string) => name): Promise<T[]> {
+  const results: T[] = []
+  for (const name of names) {
+    console.error(`${bench}: ${label(name)} ...`)
+    results.push(await runCase<T>(script, ['--case', name]))
+  }
+  return results
+}
+
 /** Extra Node options from an environment variable, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 export function nodeArgs (variable: string): string[] {
   return (process.env[variable] ?? '').split(/\s+/).filter(Boolean)

@@ -63,8 +63,7 @@ export interface HttpResponse<T> {
 
 export class HttpClient {
   readonly service: Service
-  readonly baseUrl: string
-  /** baseUrl's scheme, host and port, and its path without a trailing slash. */
+  /** The base URL's scheme, host and port, and its path without a trailing slash. */
   private readonly origin: string
   private readonly basePath: string
   private readonly agent: Agent
@@ -78,8 +77,7 @@ export class HttpClient {
   constructor (options: HttpClientOptions) {
     const t = { ...defaultTimeouts, ...options.timeouts }
     this.service = options.service
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
-    const base = new URL(this.baseUrl)
+    const base = new URL(options.baseUrl)
     this.origin = base.origin
     this.basePath = base.pathname.replace(/\/+$/, '')
     this.policy = { ...defaultRetryPolicy, ...options.retry }

@@ -39,12 +39,8 @@ export function requestText (dispatcher: Dispatcher, req: TextRequest): Promise<
     let statusCode = 0
     let headers: IncomingHttpHeaders = {}
     const chunks: Buffer[] = []
-    let settled = false
     const onAbort = () => controller?.abort(abortReason(signal!))
-    const settle = () => {
-      settled = true
-      signal?.removeEventListener('abort', onAbort)
-    }
+    const done = () => signal?.removeEventListener('abort', onAbort)
     signal?.addEventListener('abort', onAbort, { once: true })
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart (c) {
@@ -60,22 +56,19 @@ export function requestText (dispatcher: Dispatcher, req: TextRequest): Promise<
         chunks.push(chunk)
       },
       onResponseEnd () {
-        if (settled) return
-        settle()
-        let text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-        resolve({ statusCode, headers, text })
+        done()
+        const text = Buffer.concat(chunks).toString('utf8')
+        resolve({ statusCode, headers, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text })
       },
       onResponseError (_c, err) {
-        if (settled) return
-        settle()
+        done()
         reject(err)
       },
     }
     try {
       dispatcher.dispatch({ origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body }, handler)
     } catch (err) {
-      settle()
+      done()
       reject(err)
     }
   })
