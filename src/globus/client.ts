@@ -41,20 +41,15 @@ export interface SubmitResult {
 export interface GlobusTask {
   task_id: string
   status: 'ACTIVE' | 'INACTIVE' | 'SUCCEEDED' | 'FAILED'
-  label?: string | null
   nice_status?: string | null
   nice_status_short_description?: string | null
-  is_ok?: boolean | null
   fatal_error?: { code: string; description: string } | null
   files?: number
   files_skipped?: number
   files_transferred?: number
-  directories?: number
   bytes_transferred?: number
   effective_bytes_per_second?: number
-  request_time?: string
   completion_time?: string | null
-  faults?: number
 }
 
 export interface GlobusEvent {
@@ -65,23 +60,19 @@ export interface GlobusEvent {
   time: string
 }
 
+/** The task fields the tracker reads (the rest of Globus's task document is not asked for). */
 export const taskFields = [
   'task_id',
   'status',
-  'label',
   'nice_status',
   'nice_status_short_description',
-  'is_ok',
   'fatal_error',
   'files',
   'files_skipped',
   'files_transferred',
-  'directories',
   'bytes_transferred',
   'effective_bytes_per_second',
-  'request_time',
   'completion_time',
-  'faults',
 ].join(',')
 
 /** Globus does not document how many ids one task_list filter takes; 50 is its documented limit elsewhere. */

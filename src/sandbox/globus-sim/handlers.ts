@@ -7,7 +7,7 @@ import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
 import { eventDocument, taskDocument } from './task-document.js'
-import { filteredTaskIds, orderTasks, parsePaging, parseTaskFilter, project } from './task-list.js'
+import { filteredTaskIds, orderTasks, parsePaging, parseTaskFilter, projection } from './task-list.js'
 import type { TaskRecord } from './task-record.js'
 import type { CollectionOptions, IssuedToken } from './types.js'
 
@@ -99,8 +99,8 @@ function taskList (state: SimState): Authed {
     const ids = filteredTaskIds(url.searchParams.get('filter'))
     const now = state.core.clock.now()
     state.model.update()
-    const docs = state.model.records
-      .filter((t) => t.ownerId === token.clientId && (!ids || ids.has(t.id)))
+    const docs = (ids ? state.model.named(ids) : state.model.records)
+      .filter((t) => t.ownerId === token.clientId)
       .map((t) => taskDocument(t, state.collections, now))
       .filter(filter)
     const ordered = orderTasks(docs, url.searchParams.get('orderby'))
@@ -112,7 +112,7 @@ function taskList (state: SimState): Authed {
       limit: paging.limit,
       offset: paging.offset,
       total: ordered.length,
-      DATA: page.map((d) => project(d, url.searchParams.get('fields'))),
+      DATA: page.map(projection(url.searchParams.get('fields'))),
     })
   }
 }
@@ -192,7 +192,7 @@ export function globusHandlers (state: SimState, origin = ''): RequestHandler[] 
         const record = ownTask(state, info, token)
         if (record instanceof Response) return record
         const doc = taskDocument(record, state.collections, core.clock.now())
-        return HttpResponse.json(project(doc, new URL(info.request.url).searchParams.get('fields')))
+        return HttpResponse.json(projection<typeof doc>(new URL(info.request.url).searchParams.get('fields'))(doc))
       })
     ),
     http.post(at('/v0.10/task/:taskId/cancel'), guard('cancel', cancel(state))),

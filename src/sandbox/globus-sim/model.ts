@@ -29,6 +29,8 @@ const STARTED_DETAILS = JSON.stringify({ type: 'GridFTP Transfer', concurrency: 
 export class TransferModel {
   readonly records: TaskRecord[] = []
   private readonly byId = new Map<string, TaskRecord>()
+  /** Each record's index in `records` (submission order). */
+  private readonly position = new Map<TaskRecord, number>()
   private updatedTo: number
   private rate: number
   /** Records before this index have all started or ended (tasks start in submission order). */
@@ -46,10 +48,23 @@ export class TransferModel {
     return this.byId.get(taskId)
   }
 
+  /**
+   * The records with these ids, in submission order (as `records` holds them): a read of a few
+   * named tasks costs those tasks, not a pass over every task the simulator holds.
+   */
+  named (taskIds: Iterable<string>): TaskRecord[] {
+    const found: TaskRecord[] = []
+    for (const id of taskIds) {
+      const record = this.byId.get(id)
+      if (record) found.push(record)
+    }
+    return found.sort((a, b) => this.position.get(a)! - this.position.get(b)!)
+  }
+
   /** Adds a task (fields already validated) and starts it if a running slot is free. */
   add (record: TaskRecord): void {
     this.update()
-    this.records.push(record)
+    this.position.set(record, this.records.push(record) - 1)
     this.byId.set(record.id, record)
     this.unsettled = true
     this.update()

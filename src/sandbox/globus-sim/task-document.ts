@@ -56,9 +56,18 @@ function subtasks (t: TaskRecord) {
   }
 }
 
+/** A collection's name as Globus shows it, worked out once per collection (each task document names two). */
+const displayNames = new WeakMap<CollectionOptions, string>()
+
 function displayName (collections: Record<string, CollectionOptions>, id: string): string {
   const c = collections[id]
-  return c?.displayName ?? (c ? path.basename(path.resolve(c.root)) : id)
+  if (!c) return id
+  let name = displayNames.get(c)
+  if (name === undefined) {
+    name = c.displayName ?? path.basename(path.resolve(c.root))
+    displayNames.set(c, name)
+  }
+  return name
 }
 
 export function taskDocument (
