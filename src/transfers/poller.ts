@@ -4,7 +4,7 @@ import { taskListChunk } from '../globus/client.js'
 import { describe, eachLimited } from './cycle-helpers.js'
 import type { CycleParts } from './cycle-parts.js'
 import { type JobView, sameView, withLastError } from './job-state.js'
-import { readTask } from './task-outcome.js'
+import { readTask, unchangedReading } from './task-outcome.js'
 import type { Transfer } from './transfer.js'
 
 export interface PollerDeps extends CycleParts {
@@ -54,7 +54,14 @@ export class Poller {
         log.warn({ err: describe(err), transfers: chunk.length }, 'could not read Globus tasks; next cycle')
         return
       }
-      await Promise.all(chunk.map((t) => this.observe(t, tasks.get(t.view.jobResultObject.globusTaskId), progress, troubles)))
+      const observed: Array<Promise<void>> = []
+      for (const t of chunk) {
+        const task = tasks.get(t.view.jobResultObject.globusTaskId)
+        if (t.state === 'active' && unchangedReading(t, task)) continue
+        t.idle = undefined // set again below if this reading, too, shows nothing new
+        observed.push(this.observe(t, task, progress, troubles))
+      }
+      await Promise.all(observed)
     })
     await this.readTroubles(troubles)
     // Progress alone is shown for the jobs that waited longest, at most progressUpdatesPerCycle:
@@ -140,7 +147,10 @@ export class Poller {
         }
         const view = withLastError(outcome.view, trouble ? t.lastError : undefined)
         // nothing new to show (an idle transfer): not even a candidate for the progress budget
-        if (!t.want && sameView(t.view, view)) return
+        if (!t.want && sameView(t.view, view)) {
+          if (task) t.idle = { task, view: t.view }
+          return
+        }
         if (outcome.progressOnly && !trouble) progress.push({ t, view })
         else await writer.update(t, view)
       }

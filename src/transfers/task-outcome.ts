@@ -63,6 +63,42 @@ export function readTask (t: Transfer, task: GlobusTask | undefined, now: number
 }
 
 /**
+ * Two readings the tracker acts on alike: every field of GlobusClient's taskFields equal, except
+ * that effective_bytes_per_second need only be present in both or in neither. Globus's rate is an
+ * average over the task's life that keeps falling while nothing moves, and with
+ * bytes_transferred unchanged runningView shows no rate whatever its value.
+ */
+function sameReading (a: GlobusTask, b: GlobusTask): boolean {
+  return (
+    a.status === b.status &&
+    a.nice_status === b.nice_status &&
+    a.nice_status_short_description === b.nice_status_short_description &&
+    a.files === b.files &&
+    a.files_skipped === b.files_skipped &&
+    a.files_transferred === b.files_transferred &&
+    a.bytes_transferred === b.bytes_transferred &&
+    (a.effective_bytes_per_second === undefined) === (b.effective_bytes_per_second === undefined) &&
+    a.completion_time === b.completion_time &&
+    a.fatal_error?.code === b.fatal_error?.code &&
+    a.fatal_error?.description === b.fatal_error?.description
+  )
+}
+
+/**
+ * Whether this reading of a running task is the previous one again, that previous reading showed
+ * nothing new (the poller keeps `t.idle` only then), the job is unchanged since and nothing waits
+ * to be written: then every decision readTask and the poller would make is the one they made then
+ * (nothing), and an idle transfer costs a comparison instead of building and comparing a view.
+ * Not for a fatal nice_status, whose fail-fast clock runs on.
+ */
+export function unchangedReading (t: Transfer, task: GlobusTask | undefined): boolean {
+  const idle = t.idle
+  if (!idle || !task || t.want || t.view !== idle.view) return false
+  if (task.nice_status && fatalNiceStatuses.includes(task.nice_status)) return false
+  return sameReading(task, idle.task)
+}
+
+/**
  * Nothing but progress: a plain "transferring: ..." line after another one (only counts, bytes
  * or rate differ), or after "submitted" (the Ingestor reads `transferring` in both: the job's
  * jobResultObject.status does not change).

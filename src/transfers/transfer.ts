@@ -78,6 +78,8 @@ export interface Transfer {
   retryAt?: number
   /** Cycle number of the last progress-only update (fair share of task.progressUpdatesPerCycle). */
   progressCycle?: number
+  /** The last reading that showed nothing new, and the view it left unchanged (see `unchangedReading`). */
+  idle?: { task: GlobusTask; view: JobView }
 }
 
 /** `stored`: the fileList as storeFileList() keeps it (computed here when not given). */

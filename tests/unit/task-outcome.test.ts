@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GlobusTask } from '../../src/globus/client.js'
-import { queuedView, runningView, submittedView } from '../../src/transfers/job-state.js'
-import { missingCyclesLimit, readTask } from '../../src/transfers/task-outcome.js'
+import { queuedView, runningView, sameView, submittedView } from '../../src/transfers/job-state.js'
+import { missingCyclesLimit, readTask, unchangedReading } from '../../src/transfers/task-outcome.js'
 import type { Transfer } from '../../src/transfers/transfer.js'
 
 function transfer (): Transfer {
@@ -90,5 +90,66 @@ describe('readTask', () => {
     // not written (over the progress budget): t.view still shows 100 bytes
     const stalled = readTask(t, task({ bytes_transferred: 200, effective_bytes_per_second: 9 }), 0, 300)
     expect(stalled).toMatchObject({ kind: 'running', view: { jobResultObject: { bytesTransferred: 200, bytesPerSecond: 0 } } })
+  })
+})
+
+describe('unchangedReading', () => {
+  const idleTransfer = (reading: GlobusTask): Transfer => {
+    const t = transfer()
+    t.view = runningView(t.view, reading)
+    t.idle = { task: reading, view: t.view }
+    return t
+  }
+
+  it('is true only for the reading that last showed nothing new, field for field', () => {
+    const reading = task({ nice_status_short_description: 'OK', files_skipped: 0, effective_bytes_per_second: 10, completion_time: null, fatal_error: null })
+    const t = idleTransfer(reading)
+    expect(unchangedReading(t, { ...reading })).toBe(true)
+    const changes: Array<Partial<GlobusTask>> = [
+      { status: 'INACTIVE' },
+      { nice_status: 'Queued' },
+      { nice_status_short_description: 'Queued' },
+      { files: 3 },
+      { files_skipped: 1 },
+      { files_transferred: 2 },
+      { bytes_transferred: 101 },
+      { effective_bytes_per_second: undefined },
+      { completion_time: '2026-01-01T00:00:00+00:00' },
+      { fatal_error: { code: 'X', description: 'y' } },
+    ]
+    for (const change of changes) expect(unchangedReading(t, { ...reading, ...change }), JSON.stringify(change)).toBe(false)
+    expect(unchangedReading(t, undefined)).toBe(false)
+  })
+
+  it('takes a falling rate with the bytes unchanged for the same reading, as the view shows no rate then', () => {
+    const t = transfer()
+    const running = (reading: GlobusTask) => {
+      const out = readTask(t, reading, 0, 300)
+      if (out.kind !== 'running') throw new Error(out.kind)
+      return out.view
+    }
+    const moving = task({ bytes_transferred: 500, effective_bytes_per_second: 50 })
+    t.view = running(moving)
+    const stalled = { ...moving, effective_bytes_per_second: 40 }
+    t.view = running(stalled) // the stall is written once: no rate
+    expect(t.view.jobResultObject.bytesPerSecond).toBe(0)
+    t.idle = { task: stalled, view: t.view }
+    const later = { ...stalled, effective_bytes_per_second: 30 }
+    expect(unchangedReading(t, later)).toBe(true)
+    // what the shortcut skips would have shown nothing new either
+    expect(sameView(t.view, running(later))).toBe(true)
+  })
+
+  it('is false once the job changed, while an update waits, without an idle reading, and for a fatal nice_status', () => {
+    const reading = task()
+    const changed = idleTransfer(reading)
+    changed.view = { ...changed.view }
+    expect(unchangedReading(changed, reading)).toBe(false)
+    const waiting = idleTransfer(reading)
+    waiting.want = waiting.view
+    expect(unchangedReading(waiting, reading)).toBe(false)
+    expect(unchangedReading(transfer(), reading)).toBe(false)
+    const denied = task({ nice_status: 'PERMISSION_DENIED' })
+    expect(unchangedReading(idleTransfer(denied), { ...denied })).toBe(false)
   })
 })
