@@ -61,7 +61,7 @@ export interface GlobusEvent {
 }
 
 /** The task fields the tracker reads (the rest of Globus's task document is not asked for). */
-export const taskFields = [
+export const taskFieldNames: ReadonlyArray<keyof GlobusTask> = [
   'task_id',
   'status',
   'nice_status',
@@ -73,7 +73,8 @@ export const taskFields = [
   'bytes_transferred',
   'effective_bytes_per_second',
   'completion_time',
-].join(',')
+]
+export const taskFields = taskFieldNames.join(',')
 
 /** Globus does not document how many ids one task_list filter takes; 50 is its documented limit elsewhere. */
 export const taskListChunk = 50

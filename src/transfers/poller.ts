@@ -57,7 +57,7 @@ export class Poller {
       const observed: Array<Promise<void>> = []
       for (const t of chunk) {
         const task = tasks.get(t.view.jobResultObject.globusTaskId)
-        if (t.state === 'active' && unchangedReading(t, task)) continue
+        if (unchangedReading(t, task)) continue
         t.idle = undefined // set again below if this reading, too, shows nothing new
         observed.push(this.observe(t, task, progress, troubles))
       }

@@ -1,5 +1,5 @@
 // What one cycle's reading of a Globus task means for its transfer: the tracker's decisions.
-import type { GlobusTask } from '../globus/client.js'
+import { type GlobusTask, taskFieldNames } from '../globus/client.js'
 import { cancelledView, failedView, fatalNiceStatuses, type JobView, runningView } from './job-state.js'
 import type { Transfer } from './transfer.js'
 
@@ -41,7 +41,7 @@ export function readTask (t: Transfer, task: GlobusTask | undefined, now: number
           : failedView(t.view, fatal ? `${fatal.code}: ${fatal.description}` : 'Globus reports the task failed', task),
     }
   }
-  if (task.nice_status && fatalNiceStatuses.includes(task.nice_status)) {
+  if (hasFatalNiceStatus(task)) {
     t.fatalSince ??= now
     if (now - t.fatalSince > failFastAfterSeconds * 1000) {
       const short = task.nice_status_short_description
@@ -62,26 +62,23 @@ export function readTask (t: Transfer, task: GlobusTask | undefined, now: number
   return { kind: 'running', view, progressOnly: isProgressOnly(t.want ?? t.view, view) }
 }
 
+/** A nice_status that will not heal by itself: its fail-fast clock runs (task.failFastAfterSeconds). */
+function hasFatalNiceStatus (task: GlobusTask): boolean {
+  return !!task.nice_status && fatalNiceStatuses.includes(task.nice_status)
+}
+
 /**
- * Two readings the tracker acts on alike: every field of GlobusClient's taskFields equal, except
- * that effective_bytes_per_second need only be present in both or in neither. Globus's rate is an
- * average over the task's life that keeps falling while nothing moves, and with
+ * Two readings the tracker acts on alike: every field it asks Globus for (taskFieldNames) equal,
+ * except that effective_bytes_per_second need only be present in both or in neither. Globus's
+ * rate is an average over the task's life that keeps falling while nothing moves, and with
  * bytes_transferred unchanged runningView shows no rate whatever its value.
  */
 function sameReading (a: GlobusTask, b: GlobusTask): boolean {
-  return (
-    a.status === b.status &&
-    a.nice_status === b.nice_status &&
-    a.nice_status_short_description === b.nice_status_short_description &&
-    a.files === b.files &&
-    a.files_skipped === b.files_skipped &&
-    a.files_transferred === b.files_transferred &&
-    a.bytes_transferred === b.bytes_transferred &&
-    (a.effective_bytes_per_second === undefined) === (b.effective_bytes_per_second === undefined) &&
-    a.completion_time === b.completion_time &&
-    a.fatal_error?.code === b.fatal_error?.code &&
-    a.fatal_error?.description === b.fatal_error?.description
-  )
+  return taskFieldNames.every((key) => {
+    if (key === 'effective_bytes_per_second') return (a[key] === undefined) === (b[key] === undefined)
+    if (key === 'fatal_error') return a[key]?.code === b[key]?.code && a[key]?.description === b[key]?.description
+    return a[key] === b[key]
+  })
 }
 
 /**
@@ -93,9 +90,8 @@ function sameReading (a: GlobusTask, b: GlobusTask): boolean {
  */
 export function unchangedReading (t: Transfer, task: GlobusTask | undefined): boolean {
   const idle = t.idle
-  if (!idle || !task || t.want || t.view !== idle.view) return false
-  if (task.nice_status && fatalNiceStatuses.includes(task.nice_status)) return false
-  return sameReading(task, idle.task)
+  if (t.state !== 'active' || !idle || !task || t.want || t.view !== idle.view) return false
+  return !hasFatalNiceStatus(task) && sameReading(task, idle.task)
 }
 
 /**
