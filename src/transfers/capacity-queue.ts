@@ -51,7 +51,7 @@ export class CapacityQueue {
   /** Arrival order of the jobs met so far (kept while a job is tracked: a postponed job keeps its turn). */
   private readonly seqs = new Map<string, number>()
   private nextSeq = 0
-  private cached: (FairOrder & { places: Map<string, number> }) | undefined
+  private cached: FairOrder | undefined
   /** The jobs the current fill gives slots to, in order (the ready part of the fair order). */
   private plan: QueuedJob[] = []
   /** True when every waiting job is held by a limit (and has stayed held since): a new job need not wait behind them. */
@@ -174,7 +174,8 @@ export class CapacityQueue {
 
   /** The job's place in the fair order, -1 when it does not wait. */
   position (jobId: string): number {
-    return this.order().places.get(jobId) ?? -1
+    this.order()
+    return this.waiting.get(jobId)?.place ?? -1
   }
 
   /**
@@ -197,13 +198,8 @@ export class CapacityQueue {
   }
 
   /** Every waiting job in its fair order, which of them are held, and why (computed once per change). */
-  order (): FairOrder & { places: Map<string, number> } {
-    if (!this.cached) {
-      const order = fairOrder(this.waiting.values(), this.active.values(), this.policy)
-      const places = new Map<string, number>()
-      order.jobs.forEach((q, i) => places.set(q.id, i))
-      this.cached = { ...order, places }
-    }
+  order (): FairOrder {
+    this.cached ??= fairOrder(this.waiting.values(), this.active.values(), this.policy)
     return this.cached
   }
 

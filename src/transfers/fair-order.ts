@@ -18,6 +18,11 @@ export interface QueuedJob extends OwnedTransfer {
   createdAt: number
   /** Arrival order: breaks ties between equal createdAt (SciCat stamps milliseconds). */
   seq: number
+  /**
+   * Its index in the fair order last computed with it (`FairOrder.jobs`), written by fairOrder:
+   * a field rather than a map of ids to places, which would cost a hash insert per job per order.
+   */
+  place?: number
 }
 
 export interface FairPolicy {
@@ -100,11 +105,21 @@ export class TaskCounts {
     this.add(t, -1)
   }
 
+  /**
+   * The holds given out so far, by user and by facility: one object per reason rather than one
+   * per held job and order (holds are never changed; a queue of 10,000 jobs may hold most of them).
+   */
+  private readonly userHolds = new Map<string, Hold>()
+  private readonly facilityHolds = new Map<string, Hold>()
+
   /** The limit that keeps `t` from being submitted now, if any. */
   holdOf (t: OwnedTransfer, policy: FairPolicy): Hold | undefined {
     const perUser = policy.maxActiveTasksPerUser
     if (perUser !== undefined && (this.byUser.get(userOf(t)) ?? 0) >= perUser) {
-      return { limit: 'user', user: t.ownerUser ?? t.ownerGroup, max: perUser }
+      const user = t.ownerUser ?? t.ownerGroup
+      let hold = this.userHolds.get(user)
+      if (hold?.max !== perUser) this.userHolds.set(user, (hold = { limit: 'user', user, max: perUser }))
+      return hold
     }
     if (policy.facilityLimits.size === 0) return undefined
     return this.facilityHold(t.sourceFacility, policy) ?? this.facilityHold(t.destFacility, policy)
@@ -112,8 +127,10 @@ export class TaskCounts {
 
   private facilityHold (facility: string, policy: FairPolicy): Hold | undefined {
     const max = policy.facilityLimits.get(facility)
-    if (max !== undefined && (this.byFacility.get(facility) ?? 0) >= max) return { limit: 'facility', facility, max }
-    return undefined
+    if (max === undefined || (this.byFacility.get(facility) ?? 0) < max) return undefined
+    let hold = this.facilityHolds.get(facility)
+    if (hold?.max !== max) this.facilityHolds.set(facility, (hold = { limit: 'facility', facility, max }))
+    return hold
   }
 }
 
@@ -145,7 +162,7 @@ const ownerBefore = (a: OwnerLine, b: OwnerLine): boolean =>
  * a slot counts for its owner, user and facilities from then on. A held job stays held for
  * the rest of the simulation (counts only grow), so it is set aside and never blocks the jobs
  * behind it; the held jobs follow, in the same fair order, as if their limits had cleared.
- * O(n log n): a sort per owner, and two heap operations per job.
+ * O(n log n): a sort per owner, and one heap operation per job.
  */
 export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTransfer>, policy: FairPolicy): FairOrder {
   const counts = new TaskCounts(policy.fairShare, active)
@@ -164,22 +181,35 @@ export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTr
 
   const jobs: QueuedJob[] = []
   const holds: Hold[] = []
+  // with a line per user, a user's limit that holds one job holds every later job of the line
+  const linePerUser = policy.fairShare === 'user'
   const drain = (withLimits: boolean) => {
     const heap = new MinHeap(ownerBefore)
     for (const line of lines.values()) if (line.head < line.entries.length) heap.push(line)
-    for (let line = heap.pop(); line; line = heap.pop()) {
+    for (let line = heap.peek(); line; line = heap.peek()) {
       const entry = line.entries[line.head++]!
       const hold = withLimits ? counts.holdOf(entry.job, policy) : undefined
       if (hold) {
         entry.hold = hold
         line.held.push(entry)
+        if (linePerUser && hold.limit === 'user') {
+          // counts only grow: the rest of the line is set aside at once, not one turn each
+          while (line.head < line.entries.length) {
+            const rest = line.entries[line.head++]!
+            rest.hold = counts.holdOf(rest.job, policy)
+            line.held.push(rest)
+          }
+        }
       } else {
+        entry.job.place = jobs.length
         jobs.push(entry.job)
         if (entry.hold) holds.push(entry.hold)
         line.tasks++
         if (withLimits) counts.addToLimits(entry.job)
       }
-      if (line.head < line.entries.length) heap.push(line)
+      // its next job, or its one more task, moved it back in the order (or it has no job left)
+      if (line.head < line.entries.length) heap.topChanged()
+      else heap.pop()
     }
   }
   drain(true)

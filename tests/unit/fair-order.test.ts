@@ -202,6 +202,22 @@ describe('min-heap', () => {
     expect(out).toEqual([...values].sort((a, b) => a - b))
     expect(heap.size).toBe(0)
   })
+
+  it('topChanged: the top item, made later, moves down to its place', () => {
+    const random = mulberry32(5)
+    const items = Array.from({ length: 200 }, (_, id) => ({ id, key: Math.floor(random() * 50) }))
+    const heap = new MinHeap<{ id: number; key: number }>((a, b) => a.key < b.key || (a.key === b.key && a.id < b.id))
+    for (const item of items) heap.push(item)
+    // take each top's key up by a random step, a few hundred times, as the fair order does with an owner's tasks
+    for (let i = 0; i < 500; i++) {
+      heap.peek()!.key += 1 + Math.floor(random() * 20)
+      heap.topChanged()
+    }
+    const out: number[] = []
+    for (let item = heap.pop(); item; item = heap.pop()) out.push(item.id)
+    const sorted = [...items].sort((a, b) => a.key - b.key || a.id - b.id).map((item) => item.id)
+    expect(out).toEqual(sorted)
+  })
 })
 
 /** The rule as stated, in O(n²): each slot to the unheld job with the least (owner's tasks, createdAt, arrival). */
