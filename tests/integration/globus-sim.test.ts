@@ -819,6 +819,32 @@ describe('task and task_list', () => {
     expect((await list('?filter=owner:me')).status).toBe(400)
   })
 
+  it('fields= answers the same values as the whole documents, whatever fields its filter and order read', async () => {
+    const { getToken, submit, call, clock, sim, src } = await start({ minTaskMs: 30_000 })
+    await dataset(src)
+    const token = await getToken()
+    const ids: string[] = []
+    for (const label of ['job-2', 'job-4', 'job-1', 'job-3']) {
+      ids.push((await submit(token, { label })).body.task_id)
+      clock.advance(1000)
+    }
+    sim.setNiceStatus(ids[1]!, 'PERMISSION_DENIED')
+    clock.advance(40_000)
+    const wanted = ['task_id', 'status', 'nice_status', 'nice_status_short_description', 'fatal_error', 'files', 'files_skipped', 'files_transferred', 'bytes_transferred', 'effective_bytes_per_second', 'completion_time', 'subtasks_pending', 'no_such_field']
+    const whole = new Map<string, Record<string, unknown>>()
+    for (const id of ids) whole.set(id, (await call('GET', `/v0.10/task/${id}`, { token })).body)
+    const res = await call('GET', `/v0.10/task_list?filter=task_id:${ids.join(',')}/label:~job-*&orderby=label ASC&limit=50&fields=${wanted.join(',')}`, { token })
+    expect(res.status).toBe(200)
+    // filtered and ordered by a field it was not asked for, and does not show
+    expect(res.body.DATA.map((t: { task_id: string }) => t.task_id)).toEqual([ids[2], ids[0], ids[3], ids[1]])
+    for (const doc of res.body.DATA as Array<Record<string, unknown>>) {
+      const full = whole.get(doc.task_id as string)!
+      expect(doc).toEqual(Object.fromEntries(wanted.filter((f) => f in full).map((f) => [f, full[f]])))
+    }
+    expect(res.body.DATA.some((t: { status: string }) => t.status === 'SUCCEEDED')).toBe(true)
+    expect(res.body.DATA.some((t: { nice_status: string }) => t.nice_status === 'PERMISSION_DENIED')).toBe(true)
+  })
+
   it('shows a task only to the client identity that submitted it', async () => {
     const { getToken, submit, call, src } = await start({
       clients: { 'sandbox-client': 'sandbox-secret', other: 'other-secret' },

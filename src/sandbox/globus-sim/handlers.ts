@@ -6,10 +6,10 @@ import { authError, parseBasic, parseScopes, scopesByResourceServer, type TokenS
 import type { TransferModel } from './model.js'
 import { badRequest, requestId, resourceOf, transferError } from './respond.js'
 import { submitTransfer } from './submit.js'
-import { eventDocument, taskDocument } from './task-document.js'
-import { filteredTaskIds, orderTasks, parsePaging, parseTaskFilter, projection } from './task-list.js'
+import { eventDocument, taskDocument, taskFields } from './task-document.js'
+import { filteredTaskIds, orderTasks, parsePaging, parseTaskFilter, projection, renderedFields } from './task-list.js'
 import type { TaskRecord } from './task-record.js'
-import type { CollectionOptions, IssuedToken } from './types.js'
+import type { CollectionOptions, IssuedToken, TaskDocument } from './types.js'
 
 export interface SimState {
   core: SimCore
@@ -98,10 +98,12 @@ function taskList (state: SimState): Authed {
     if (typeof filter === 'string') return badRequest(request, filter)
     const ids = filteredTaskIds(url.searchParams.get('filter'))
     const now = state.core.clock.now()
+    const rendered = renderedFields(url.searchParams.get('fields'), url.searchParams.get('orderby'))
     state.model.update()
     const docs = (ids ? state.model.named(ids) : state.model.records)
       .filter((t) => t.ownerId === token.clientId)
-      .map((t) => taskDocument(t, state.collections, now))
+      // with the fields the answer asks for, filter and order need: the rest is never shown
+      .map((t) => (rendered ? (taskFields(t, state.collections, now, rendered) as TaskDocument) : taskDocument(t, state.collections, now)))
       .filter(filter)
     const ordered = orderTasks(docs, url.searchParams.get('orderby'))
     if (typeof ordered === 'string') return badRequest(request, ordered)

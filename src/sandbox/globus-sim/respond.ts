@@ -11,9 +11,19 @@ export function requestId (): string {
   return id
 }
 
+/** Timestamps already written, by second: every task_list answer repeats its tasks' request times. */
+const written = new Map<number, string>()
+
 /** Globus timestamps: second precision, `+00:00` instead of `Z`. */
 export function isoTime (ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00')
+  const second = Math.floor(ms / 1000)
+  let text = written.get(second)
+  if (text === undefined) {
+    text = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, '+00:00')
+    if (written.size >= 100_000) written.clear()
+    written.set(second, text)
+  }
+  return text
 }
 
 /** The transfer API's `resource` field: the path without the version prefix, as recorded. */

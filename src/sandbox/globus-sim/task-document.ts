@@ -70,59 +70,106 @@ function displayName (collections: Record<string, CollectionOptions>, id: string
   return name
 }
 
+/** What the fields of one document are worked out from; the grouped ones computed once per document. */
+interface Source {
+  t: TaskRecord
+  collections: Record<string, CollectionOptions>
+  now: number
+  nice?: ReturnType<typeof niceFields>
+  sub?: ReturnType<typeof subtasks>
+}
+
+const nice = (c: Source) => (c.nice ??= niceFields(c.t))
+const sub = (c: Source) => (c.sub ??= subtasks(c.t))
+
+function effectiveRate ({ t, now }: Source): number {
+  const end = t.completionTime ?? now
+  const seconds = t.startedAt === undefined ? 0 : Math.max(1, (end - t.startedAt) / 1000)
+  return seconds ? Math.floor(bytesTransferred(t) / seconds) : 0
+}
+
+/** Each field of a task document, in the order Globus's documents list them. */
+const fieldOf: { [K in keyof TaskDocument]: (c: Source) => TaskDocument[K] } = {
+  DATA_TYPE: () => 'task',
+  task_id: ({ t }) => t.id,
+  type: () => 'TRANSFER',
+  status: ({ t }) => t.status,
+  nice_status: (c) => nice(c).nice_status,
+  nice_status_short_description: (c) => nice(c).nice_status_short_description,
+  nice_status_details: (c) => nice(c).nice_status_details,
+  nice_status_expires_in: (c) => nice(c).nice_status_expires_in,
+  is_ok: (c) => nice(c).is_ok,
+  is_paused: () => false,
+  label: ({ t }) => t.submission.label ?? null,
+  owner_id: ({ t }) => t.ownerId,
+  username: ({ t }) => `${t.ownerId}@clients.auth.globus.org`,
+  command: () => 'API 0.10',
+  request_time: ({ t }) => isoTime(t.requestTime),
+  completion_time: ({ t }) => (t.completionTime === undefined ? null : isoTime(t.completionTime)),
+  deadline: ({ t }) => isoTime(t.deadline),
+  source_endpoint: ({ t }) => t.submission.source_endpoint,
+  source_endpoint_id: ({ t }) => t.submission.source_endpoint,
+  source_endpoint_display_name: ({ t, collections }) => displayName(collections, t.submission.source_endpoint),
+  destination_endpoint: ({ t }) => t.submission.destination_endpoint,
+  destination_endpoint_id: ({ t }) => t.submission.destination_endpoint,
+  destination_endpoint_display_name: ({ t, collections }) => displayName(collections, t.submission.destination_endpoint),
+  sync_level: ({ t }) => t.syncLevel,
+  verify_checksum: ({ t }) => t.submission.verify_checksum ?? true,
+  encrypt_data: ({ t }) => t.submission.encrypt_data ?? false,
+  preserve_timestamp: ({ t }) => t.submission.preserve_timestamp ?? false,
+  delete_destination_extra: ({ t }) => t.submission.delete_destination_extra ?? false,
+  skip_source_errors: ({ t }) => t.submission.skip_source_errors ?? false,
+  fail_on_quota_errors: ({ t }) => t.submission.fail_on_quota_errors ?? false,
+  recursive_symlinks: ({ t }) => t.recursiveSymlinks,
+  filter_rules: ({ t }) => t.submission.filter_rules ?? null,
+  history_deleted: () => false,
+  fatal_error: ({ t }) => (t.fatal ? { ...t.fatal } : null),
+  faults: ({ t }) => t.events.filter((e) => e.isError && e.code !== 'CANCELED').length,
+  files: ({ t }) => t.plan?.files ?? 0,
+  directories: ({ t }) => t.plan?.directories ?? 0,
+  symlinks: ({ t }) => t.plan?.symlinks ?? 0,
+  files_skipped: ({ t }) => t.plan?.filesSkipped ?? 0,
+  files_transferred: ({ t }) => filesTransferred(t),
+  bytes_transferred: ({ t }) => bytesTransferred(t),
+  bytes_checksummed: ({ t }) => (t.submission.verify_checksum === false ? 0 : bytesTransferred(t)),
+  effective_bytes_per_second: effectiveRate,
+  subtasks_total: (c) => sub(c).subtasks_total,
+  subtasks_pending: (c) => sub(c).subtasks_pending,
+  subtasks_retrying: (c) => sub(c).subtasks_retrying,
+  subtasks_succeeded: (c) => sub(c).subtasks_succeeded,
+  subtasks_expired: (c) => sub(c).subtasks_expired,
+  subtasks_canceled: (c) => sub(c).subtasks_canceled,
+  subtasks_failed: (c) => sub(c).subtasks_failed,
+  subtasks_skipped_errors: (c) => sub(c).subtasks_skipped_errors,
+  canceled_by_admin: () => null,
+  canceled_by_admin_message: () => null,
+}
+
+/** Every field of a task document, in order. */
+export const taskDocumentFields = Object.keys(fieldOf) as ReadonlyArray<keyof TaskDocument>
+
+/**
+ * Only the named fields of the task's document, the others not worked out: a task_list answer
+ * asked for a few fields (`fields=`) costs those fields, not the whole document for every task.
+ */
+export function taskFields (
+  t: TaskRecord,
+  collections: Record<string, CollectionOptions>,
+  now: number,
+  fields: ReadonlyArray<keyof TaskDocument>
+): Partial<TaskDocument> {
+  const source: Source = { t, collections, now }
+  const doc: Record<string, unknown> = {}
+  for (const field of fields) doc[field] = fieldOf[field](source)
+  return doc as Partial<TaskDocument>
+}
+
 export function taskDocument (
   t: TaskRecord,
   collections: Record<string, CollectionOptions>,
   now: number
 ): TaskDocument {
-  const s = t.submission
-  const bytes = bytesTransferred(t)
-  const end = t.completionTime ?? now
-  const seconds = t.startedAt === undefined ? 0 : Math.max(1, (end - t.startedAt) / 1000)
-  return {
-    DATA_TYPE: 'task',
-    task_id: t.id,
-    type: 'TRANSFER',
-    status: t.status,
-    ...niceFields(t),
-    is_paused: false,
-    label: s.label ?? null,
-    owner_id: t.ownerId,
-    username: `${t.ownerId}@clients.auth.globus.org`,
-    command: 'API 0.10',
-    request_time: isoTime(t.requestTime),
-    completion_time: t.completionTime === undefined ? null : isoTime(t.completionTime),
-    deadline: isoTime(t.deadline),
-    source_endpoint: s.source_endpoint,
-    source_endpoint_id: s.source_endpoint,
-    source_endpoint_display_name: displayName(collections, s.source_endpoint),
-    destination_endpoint: s.destination_endpoint,
-    destination_endpoint_id: s.destination_endpoint,
-    destination_endpoint_display_name: displayName(collections, s.destination_endpoint),
-    sync_level: t.syncLevel,
-    verify_checksum: s.verify_checksum ?? true,
-    encrypt_data: s.encrypt_data ?? false,
-    preserve_timestamp: s.preserve_timestamp ?? false,
-    delete_destination_extra: s.delete_destination_extra ?? false,
-    skip_source_errors: s.skip_source_errors ?? false,
-    fail_on_quota_errors: s.fail_on_quota_errors ?? false,
-    recursive_symlinks: t.recursiveSymlinks,
-    filter_rules: s.filter_rules ?? null,
-    history_deleted: false,
-    fatal_error: t.fatal ? { ...t.fatal } : null,
-    faults: t.events.filter((e) => e.isError && e.code !== 'CANCELED').length,
-    files: t.plan?.files ?? 0,
-    directories: t.plan?.directories ?? 0,
-    symlinks: t.plan?.symlinks ?? 0,
-    files_skipped: t.plan?.filesSkipped ?? 0,
-    files_transferred: filesTransferred(t),
-    bytes_transferred: bytes,
-    bytes_checksummed: s.verify_checksum === false ? 0 : bytes,
-    effective_bytes_per_second: seconds ? Math.floor(bytes / seconds) : 0,
-    ...subtasks(t),
-    canceled_by_admin: null,
-    canceled_by_admin_message: null,
-  }
+  return taskFields(t, collections, now, taskDocumentFields) as TaskDocument
 }
 
 export function eventDocument (e: TaskRecord['events'][number]): EventDocument {

@@ -1,4 +1,5 @@
 // task_list and event_list query parameters: filters, ordering, paging and field selection.
+import { taskDocumentFields } from './task-document.js'
 import type { TaskDocument } from './types.js'
 
 export interface Paging {
@@ -133,6 +134,21 @@ export function orderTasks (docs: TaskDocument[], orderby: string | null): TaskD
     }
     return 0
   })
+}
+
+/** The document fields the filter predicates above read. */
+const filterFields = ['task_id', 'status', 'type', 'label', 'request_time', 'completion_time'] as const
+
+/**
+ * The fields a task_list answer must work out for each task: the ones asked for with `fields=`,
+ * and the ones its filter and order read (dropped again by `projection`); undefined, the whole
+ * document, when the answer asks for no fields.
+ */
+export function renderedFields (fields: string | null, orderby: string | null): Array<keyof TaskDocument> | undefined {
+  if (!fields) return undefined
+  const ordered = (orderby || 'request_time').split(',').map((part) => part.trim().split(/\s+/)[0] ?? '')
+  const wanted = new Set([...fields.split(',').map((f) => f.trim()), ...filterFields, ...ordered])
+  return taskDocumentFields.filter((field) => wanted.has(field))
 }
 
 /** `fields=a,b,c` keeps only those keys: one parse of the list for every document of an answer. */
