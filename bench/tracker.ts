@@ -65,6 +65,8 @@ interface CycleSample {
   progressed: number
   rssMb: number
   heapUsedMb: number
+  /** Times the process went to sleep waiting (voluntary context switches, all threads): each costs CPU to wake from. */
+  sleeps?: number
   /** Garbage collections during the cycle (GcWatch): pause time, and how many were full ones. */
   gcMs?: number
   majorGcs?: number
@@ -138,11 +140,16 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
     const simCpu = await world.cpuMs()
     const threads = threadCpuMs()
     gc.take()
+    const switches = process.resourceUsage().voluntaryContextSwitches
     const cpu = process.cpuUsage()
     const started = performance.now()
+    const simProfiled = kind === process.env.BENCH_SIM_PROFILE_KIND
+    if (simProfiled) await world.call('profileStart')
     await profile.around(kind, `${impl}-${n}`, cycle)
+    if (simProfiled) await world.call('profileStop', `simulators-${impl}-${n}-${kind}`)
     const wallMs = performance.now() - started
     const used = process.cpuUsage(cpu)
+    const sleeps = process.resourceUsage().voluntaryContextSwitches - switches
     const collected = gc.take()
     const threadsAfter = threadCpuMs()
     const simCpuMs = (await world.cpuMs()) - simCpu
@@ -166,6 +173,7 @@ async function runTrackerCase (impl: Impl, n: number): Promise<TrackerCase> {
       progressed,
       rssMb: mb(mem.rss),
       heapUsedMb: mb(mem.heapUsed),
+      sleeps,
       ...collected,
     })
   }

@@ -8,6 +8,7 @@ import { sandboxCollections, startWorld, type World } from '../../src/sandbox/wo
 import { queuedView, submittedView } from '../../src/transfers/job-state.js'
 import { PackedFileList } from '../../src/transfers/packed-file-list.js'
 import { toJobParams, type TransferParams } from '../../src/transfers/transfer.js'
+import { CycleProfile } from './cycle-profile.js'
 import type { HostOptions, HostReply, HostRequest, WorldInfo } from './world-protocol.js'
 
 /** One source file all seeded tasks read; far larger than any benchmark lets them move. */
@@ -25,6 +26,8 @@ const world: World = await startWorld({
 const globusHandlers = world.globus.handlers()
 /** bytesTransferred per job at the last `progress()`. */
 let lastBytes = new Map<string, number>()
+/** BENCH_SIM_PROFILE_KIND: the simulators' side of the cycles the benchmark names. */
+const profile = new CycleProfile()
 
 /** Calls a Globus simulator handler in-process (no socket): seeding 10,000 tasks stays quick. */
 async function globusCall (method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
@@ -211,6 +214,8 @@ const ops: Record<string, (...args: never[]) => unknown> = {
     scicat: Object.fromEntries(world.scicat.core.counts),
   }),
   cpu: () => process.cpuUsage(),
+  profileStart: () => profile.start(),
+  profileStop: (name: string) => profile.stop(name),
   setBytesPerSecond: (rate: number) => world.globus.setBytesPerSecond(rate),
   seedTransfers,
   seedQueued,
