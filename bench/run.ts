@@ -1,4 +1,5 @@
-// `npm run bench [-- tracker submit startup fair-order] [--strict]`: runs the benchmarks and sums up their targets.
+// `npm run bench [-- tracker submit startup fair-order answer-pace] [--strict]`: runs the benchmarks and sums up their targets.
+import { answerPaceBench } from './answer-pace.js'
 import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
 import { fileListBench } from './filelist.js'
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   scale: () => scaleBench(),
   scaling: () => scalingBench(),
   'fair-order': () => fairOrderBench(),
+  'answer-pace': () => answerPaceBench(),
 }
 
 const args = process.argv.slice(2)
