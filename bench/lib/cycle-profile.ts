@@ -9,10 +9,9 @@ import { join } from 'node:path'
 
 export class CycleProfile {
   private session: Session | undefined
+  private readonly kind = process.env.BENCH_PROFILE_KIND
   private readonly dir = process.env.BENCH_PROFILE_DIR ?? '.'
   private readonly heap = process.env.BENCH_PROFILE === 'heap'
-
-  constructor (private readonly kind = process.env.BENCH_PROFILE_KIND) {}
 
   /** Runs `run`, profiled when `kind` is the one asked for; one file per run. */
   async around<T> (kind: string, label: string, run: () => Promise<T>): Promise<T> {

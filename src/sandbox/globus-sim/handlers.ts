@@ -103,7 +103,7 @@ function taskList (state: SimState): Authed {
     const docs = (ids ? state.model.named(ids) : state.model.records)
       .filter((t) => t.ownerId === token.clientId)
       // with the fields the answer asks for, filter and order need: the rest is never shown
-      .map((t) => (rendered ? (taskFields(t, state.collections, now, rendered) as TaskDocument) : taskDocument(t, state.collections, now)))
+      .map((t) => taskFields(t, state.collections, now, rendered) as TaskDocument)
       .filter(filter)
     const ordered = orderTasks(docs, url.searchParams.get('orderby'))
     if (typeof ordered === 'string') return badRequest(request, ordered)

@@ -82,6 +82,11 @@ interface Source {
 const nice = (c: Source) => (c.nice ??= niceFields(c.t))
 const sub = (c: Source) => (c.sub ??= subtasks(c.t))
 
+/** Getters of fields one computation gives together (`nice`, `sub`: worked out once per document). */
+function together<G extends object> (group: (c: Source) => G, keys: ReadonlyArray<keyof G>): { [K in keyof G]: (c: Source) => G[K] } {
+  return Object.fromEntries(keys.map((key) => [key, (c: Source) => group(c)[key]])) as { [K in keyof G]: (c: Source) => G[K] }
+}
+
 function effectiveRate ({ t, now }: Source): number {
   const end = t.completionTime ?? now
   const seconds = t.startedAt === undefined ? 0 : Math.max(1, (end - t.startedAt) / 1000)
@@ -94,11 +99,7 @@ const fieldOf: { [K in keyof TaskDocument]: (c: Source) => TaskDocument[K] } = {
   task_id: ({ t }) => t.id,
   type: () => 'TRANSFER',
   status: ({ t }) => t.status,
-  nice_status: (c) => nice(c).nice_status,
-  nice_status_short_description: (c) => nice(c).nice_status_short_description,
-  nice_status_details: (c) => nice(c).nice_status_details,
-  nice_status_expires_in: (c) => nice(c).nice_status_expires_in,
-  is_ok: (c) => nice(c).is_ok,
+  ...together(nice, ['nice_status', 'nice_status_short_description', 'nice_status_details', 'nice_status_expires_in', 'is_ok']),
   is_paused: () => false,
   label: ({ t }) => t.submission.label ?? null,
   owner_id: ({ t }) => t.ownerId,
@@ -133,14 +134,7 @@ const fieldOf: { [K in keyof TaskDocument]: (c: Source) => TaskDocument[K] } = {
   bytes_transferred: ({ t }) => bytesTransferred(t),
   bytes_checksummed: ({ t }) => (t.submission.verify_checksum === false ? 0 : bytesTransferred(t)),
   effective_bytes_per_second: effectiveRate,
-  subtasks_total: (c) => sub(c).subtasks_total,
-  subtasks_pending: (c) => sub(c).subtasks_pending,
-  subtasks_retrying: (c) => sub(c).subtasks_retrying,
-  subtasks_succeeded: (c) => sub(c).subtasks_succeeded,
-  subtasks_expired: (c) => sub(c).subtasks_expired,
-  subtasks_canceled: (c) => sub(c).subtasks_canceled,
-  subtasks_failed: (c) => sub(c).subtasks_failed,
-  subtasks_skipped_errors: (c) => sub(c).subtasks_skipped_errors,
+  ...together(sub, ['subtasks_total', 'subtasks_pending', 'subtasks_retrying', 'subtasks_succeeded', 'subtasks_expired', 'subtasks_canceled', 'subtasks_failed', 'subtasks_skipped_errors']),
   canceled_by_admin: () => null,
   canceled_by_admin_message: () => null,
 }

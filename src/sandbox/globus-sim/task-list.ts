@@ -111,11 +111,15 @@ export function filteredTaskIds (filter: string | null): Set<string> | undefined
   return undefined
 }
 
-/** `orderby=field [ASC|DESC],...`; Globus's default is `request_time DESC`. */
+/** The words of each `orderby` part (`field [ASC|DESC]`); Globus's default is `request_time DESC`. */
+function orderParts (orderby: string | null): string[][] {
+  return (orderby || 'request_time DESC').split(',').map((part) => part.trim().split(/\s+/))
+}
+
+/** `orderby=field [ASC|DESC],...`. */
 export function orderTasks (docs: TaskDocument[], orderby: string | null): TaskDocument[] | string {
   const keys: Array<{ field: keyof TaskDocument; desc: boolean }> = []
-  for (const part of (orderby || 'request_time DESC').split(',')) {
-    const [field = '', dir = 'ASC', ...extra] = part.trim().split(/\s+/)
+  for (const [field = '', dir = 'ASC', ...extra] of orderParts(orderby)) {
     if (extra.length || !/^(ASC|DESC)$/i.test(dir) || !/^[a-z_]+$/.test(field)) {
       return `Invalid orderby '${orderby}'`
     }
@@ -141,12 +145,12 @@ const filterFields = ['task_id', 'status', 'type', 'label', 'request_time', 'com
 
 /**
  * The fields a task_list answer must work out for each task: the ones asked for with `fields=`,
- * and the ones its filter and order read (dropped again by `projection`); undefined, the whole
- * document, when the answer asks for no fields.
+ * and the ones its filter and order read (dropped again by `projection`); every field when the
+ * answer asks for no fields.
  */
-export function renderedFields (fields: string | null, orderby: string | null): Array<keyof TaskDocument> | undefined {
-  if (!fields) return undefined
-  const ordered = (orderby || 'request_time').split(',').map((part) => part.trim().split(/\s+/)[0] ?? '')
+export function renderedFields (fields: string | null, orderby: string | null): ReadonlyArray<keyof TaskDocument> {
+  if (!fields) return taskDocumentFields
+  const ordered = orderParts(orderby).map(([field = '']) => field)
   const wanted = new Set([...fields.split(',').map((f) => f.trim()), ...filterFields, ...ordered])
   return taskDocumentFields.filter((field) => wanted.has(field))
 }
