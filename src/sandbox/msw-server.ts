@@ -17,14 +17,37 @@ async function readBody (req: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * The handlers that can answer `method`, in their order: an HttpHandler for another method never
- * matches, and msw would clone the request and match the path for each one before finding out.
+ * The literal start of an HttpHandler's path, lowercased, without scheme and host: the part
+ * before its first parameter or wildcard ("/api/v4/jobs" for ".../api/v4/jobs/:id"). undefined
+ * for a path msw matches some other way (a RegExp): such a handler is always tried.
  */
-function forMethod (handlers: readonly RequestHandler[], method: string): RequestHandler[] {
+function literalStart (path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined
+  const afterHost = path.includes('://') ? path.indexOf('/', path.indexOf('://') + 3) : 0
+  if (afterHost < 0) return undefined
+  const rest = path.slice(afterHost)
+  const end = rest.search(/\/:|\*|\?|\(|\{/)
+  return (end < 0 ? rest : rest.slice(0, end)).toLowerCase()
+}
+
+const literalStarts = new WeakMap<HttpHandler, string | undefined>()
+
+/**
+ * The handlers that can answer `method` on `pathname`, in their order. An HttpHandler for another
+ * method, or whose path starts with other literal text, never matches, and msw would clone the
+ * request, parse its cookies and compile the handler's path into a regular expression for each
+ * one before finding out: most of the simulators' CPU per request (their profile, bench/README.md).
+ * The test here only excludes: msw still matches what is left.
+ */
+function candidates (handlers: readonly RequestHandler[], method: string, pathname: string): RequestHandler[] {
+  const lowerPath = pathname.toLowerCase()
   return handlers.filter((h) => {
     if (!(h instanceof HttpHandler)) return true
     const m = h.info.method
-    return m instanceof RegExp ? m.test(method) : m.toLowerCase() === method.toLowerCase()
+    if (!(m instanceof RegExp ? m.test(method) : m.toLowerCase() === method.toLowerCase())) return false
+    if (!literalStarts.has(h)) literalStarts.set(h, literalStart(h.info.path))
+    const start = literalStarts.get(h)
+    return start === undefined || lowerPath.startsWith(start)
   })
 }
 
@@ -41,12 +64,13 @@ async function handle (
     else if (value !== undefined) headers.set(name, value)
   }
   const method = req.method ?? 'GET'
-  const request = new Request(new URL(req.url ?? '/', origin()), {
+  const url = new URL(req.url ?? '/', origin())
+  const request = new Request(url, {
     method,
     headers,
     body: method === 'GET' || method === 'HEAD' || body.length === 0 ? undefined : body,
   })
-  const response = await getResponse(forMethod(handlers(), method), request, { baseUrl: origin(), quiet: true })
+  const response = await getResponse(candidates(handlers(), method, url.pathname), request, { baseUrl: origin(), quiet: true })
   if (response?.type === 'error') {
     // HttpResponse.error(): the simulated network failure is a dropped connection
     req.socket.destroy()
