@@ -1,5 +1,6 @@
-// `npm run bench [-- tracker submit startup fair-order answer-pace] [--strict]`: runs the benchmarks and sums up their targets.
+// `npm run bench [-- tracker submit startup fair-order answer-pace call-cost] [--strict]`: runs the benchmarks and sums up their targets.
 import { answerPaceBench } from './answer-pace.js'
+import { callCostBench } from './call-cost.js'
 import { fairOrderBench } from './fair-order.js'
 import { machine, printTargets, type Target } from './lib/report.js'
 import { fileListBench } from './filelist.js'
@@ -18,6 +19,7 @@ const benchmarks: Record<string, () => Promise<Target[]>> = {
   scaling: () => scalingBench(),
   'fair-order': () => fairOrderBench(),
   'answer-pace': () => answerPaceBench(),
+  'call-cost': () => callCostBench(),
 }
 
 const args = process.argv.slice(2)
