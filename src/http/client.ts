@@ -52,6 +52,12 @@ export interface HttpRequest {
   body?: unknown
   /** Whether a transient failure may be repeated; false for requests that are not idempotent. */
   retry: boolean
+  /**
+   * The caller does not read a successful answer's body (a job PATCH, whose answer is the whole
+   * job): it is read off the connection but neither kept nor parsed, and `body` is undefined.
+   * An error's body is still read for its message.
+   */
+  discardBody?: boolean
   signal?: AbortSignal
 }
 
@@ -174,6 +180,7 @@ export class HttpClient {
         headers,
         body,
         signal: req.signal,
+        discardBody: req.discardBody,
       })
     } catch (cause) {
       const message = networkMessage(cause)

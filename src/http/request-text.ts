@@ -19,6 +19,8 @@ export interface TextRequest {
   body?: string
   /** Aborts the request, queued or in flight; the promise rejects with the signal's reason. */
   signal?: AbortSignal
+  /** A 2xx answer's body is read but not kept: `text` is ''. */
+  discardBody?: boolean
 }
 
 /**
@@ -39,6 +41,7 @@ export function requestText (dispatcher: Dispatcher, req: TextRequest): Promise<
     let statusCode = 0
     let headers: IncomingHttpHeaders = {}
     const chunks: Buffer[] = []
+    let keep = true
     const onAbort = () => controller?.abort(abortReason(signal!))
     const done = () => signal?.removeEventListener('abort', onAbort)
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -51,9 +54,10 @@ export function requestText (dispatcher: Dispatcher, req: TextRequest): Promise<
       onResponseStart (_c, status, responseHeaders) {
         statusCode = status
         headers = responseHeaders
+        keep = !(req.discardBody && status >= 200 && status < 300)
       },
       onResponseData (_c, chunk) {
-        chunks.push(chunk)
+        if (keep) chunks.push(chunk)
       },
       onResponseEnd () {
         done()

@@ -151,15 +151,20 @@ export class ScicatClient {
     })
   }
 
-  /** SciCat replaces jobResultObject as a whole and requires both status fields every time. */
-  async updateJob (id: string, update: JobUpdate): Promise<Job> {
-    return await this.asService<Job>(
+  /**
+   * SciCat replaces jobResultObject as a whole and requires both status fields every time. Its
+   * answer, the whole job, is not read: the tracker makes thousands of these a cycle and knows what
+   * it wrote.
+   */
+  async updateJob (id: string, update: JobUpdate): Promise<void> {
+    await this.asService(
       {
         operation: 'updateJob',
         method: 'PATCH',
         path: `/api/v4/jobs/${segment('updateJob', id)}`,
         body: update,
         retry: true,
+        discardBody: true,
       },
       'Invalid job id.'
     )

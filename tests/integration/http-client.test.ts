@@ -495,6 +495,24 @@ describe('the request itself (dispatched without a body stream)', () => {
     expect(answer.body).toEqual({ name: 'Zürich ✓' })
   })
 
+  it('discardBody: a successful answer is read off the connection but not parsed; an error body still gives the message', async () => {
+    let status = 200
+    const { url } = await rawServer((_u, response) => {
+      response.writeHead(status, { 'content-type': 'application/json' })
+      response.end(status === 200 ? '{"id":"job-1","huge":"not needed"' : '{"message":"Invalid job id."}')
+    })
+    const http = res.http({ service: 'scicat', baseUrl: url })
+    const patch: HttpRequest = { operation: 'updateJob', method: 'PATCH', path: '/x', body: {}, retry: false, discardBody: true }
+    // one after another on the keep-alive connections: each answer is consumed although not kept
+    for (let i = 0; i < 3; i++) expect((await http.send(patch)).body).toBeUndefined()
+    // without discardBody the same (cut off) answer would come back as a string
+    expect((await http.send({ ...patch, discardBody: false })).body).toBe('{"id":"job-1","huge":"not needed"')
+    status = 400
+    const err = await http.send(patch).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UpstreamError)
+    expect((err as UpstreamError).message).toBe('Invalid job id.')
+  })
+
   it('aborts a request in flight, reports it once and does not retry it', async () => {
     const { url, seen } = await rawServer(() => undefined) // never answers
     const attempts: Attempt[] = []

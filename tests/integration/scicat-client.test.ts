@@ -272,13 +272,13 @@ describe('jobs', () => {
       jobResultObject: { status: 'transferring', bytesTransferred: 10, filesTransferred: 1 },
     })
     sim.core.inject('updateJob', { status: 502 })
-    const updated = await client.updateJob(job.id, {
+    await client.updateJob(job.id, {
       statusCode: 'finished',
       statusMessage: 'finished',
       jobResultObject: { status: 'finished' },
     })
     expect(count('updateJob')).toBe(3)
-    expect(updated).toMatchObject({ statusCode: 'finished', statusMessage: 'finished', jobResultObject: { status: 'finished' } })
+    expect(await client.getJob(job.id)).toMatchObject({ statusCode: 'finished', statusMessage: 'finished', jobResultObject: { status: 'finished' } })
     expect(sim.job(job.id)?.jobResultObject).toEqual({ status: 'finished' })
   })
 
