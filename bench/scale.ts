@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { arg, report, runCases } from './lib/case-runner.js'
 import { startProxy, yaml } from './lib/proxy.js'
 import { mb, printTargets, round, table, target, type Target, writeResult } from './lib/report.js'
+import { CycleProfile } from './lib/cycle-profile.js'
 import { RemoteWorld } from './lib/remote-world.js'
 
 const POLL_MS = 10_000
@@ -42,6 +43,8 @@ export interface ScaleCase {
   adopted: number
   discoverMs: number
   firstCycleMs: number
+  /** CPU of the first cycle alone (it is also in adoptCpuMs). */
+  firstCycleCpuMs: number
   adoptCpuMs: number
   findJobsCalls: number
   firstCyclePatches: number
@@ -66,7 +69,12 @@ async function runScaleCase (variant: Variant): Promise<ScaleCase> {
   const started = performance.now()
   const adopted = await proxy.app.tracker.discover()
   const discovered = performance.now()
-  await proxy.app.tracker.runCycle()
+  // BENCH_PROFILE_KIND=first profiles this cycle (bench/lib/cycle-profile.ts)
+  const firstUsed = await new CycleProfile().around('first', `scale-${variant}`, async () => {
+    const firstCpu = process.cpuUsage()
+    await proxy.app.tracker.runCycle()
+    return process.cpuUsage(firstCpu)
+  })
   const ended = performance.now()
   const used = process.cpuUsage(cpu)
   const first = await world.counts()
@@ -110,6 +118,7 @@ async function runScaleCase (variant: Variant): Promise<ScaleCase> {
     adopted,
     discoverMs: round(discovered - started),
     firstCycleMs: round(ended - discovered),
+    firstCycleCpuMs: round((firstUsed.user + firstUsed.system) / 1000),
     adoptCpuMs: round((used.user + used.system) / 1000),
     findJobsCalls: first.scicat.findJobs ?? 0,
     firstCyclePatches: first.scicat.updateJob ?? 0,
@@ -129,7 +138,8 @@ function variantTargets (c: ScaleCase): Target[] {
   const name = `scale ${c.variant} (${c.active} active + ${c.queued} queued)`
   const n = c.active + c.queued
   const totalMs = c.discoverMs + c.firstCycleMs
-  const maxCpu = Math.max(...c.cycles.map((s) => s.cpuMs))
+  // the first cycle (the one that ends the adoption) too
+  const maxCpu = Math.max(c.firstCycleCpuMs, ...c.cycles.map((s) => s.cpuMs))
   const idle = c.cycles.filter((s) => s.kind === 'idle')
   const perTransferUs = (Math.max(...idle.map((s) => s.cpuMs)) * 1000) / n
   const idlePatches = Math.max(...idle.map((s) => s.patches))
@@ -137,7 +147,7 @@ function variantTargets (c: ScaleCase): Target[] {
   const written = c.firstCyclePatches + c.cycles.reduce((a, s) => a + s.patches, 0)
   return [
     target(`${name}: all adopted and a first cycle in < 60 s`, `${c.adopted} adopted, ${round(totalMs / 1000, 2)} s`, c.adopted === n && totalMs < 60_000),
-    target(`${name}: CPU of every cycle after adoption < pollInterval / 10 (${POLL_MS / 10} ms)`, `max ${maxCpu} ms`, maxCpu < POLL_MS / 10),
+    target(`${name}: CPU of every cycle, the first included, < pollInterval / 10 (${POLL_MS / 10} ms)`, `max ${maxCpu} ms`, maxCpu < POLL_MS / 10),
     target(`${name}: idle cycle CPU per tracked transfer <= 10 µs`, `max ${round(perTransferUs, 2)} µs over ${idle.length} idle cycles`, idle.length > 0 && perTransferUs <= 10),
     target(
       `${name}: the queue messages are not rewritten (PATCHes = the running jobs' one move to transferring; 0 per idle cycle)`,
@@ -159,8 +169,8 @@ export async function scaleBench (only?: Variant[]): Promise<Target[]> {
     console.log(`\n## scale ${c.variant}: ${c.active} active + ${c.queued} queued transfers, ${titles[c.variant]}\n`)
     console.log(
       table(
-        ['adopted', 'seed s', 'discover s', 'first cycle s', 'adoption CPU s', 'findJobs', 'first-cycle PATCHes', 'RSS after adoption MB', 'peak RSS MB'],
-        [[c.adopted, round(c.seedMs / 1000, 1), round(c.discoverMs / 1000, 2), round(c.firstCycleMs / 1000, 2), round(c.adoptCpuMs / 1000, 2), c.findJobsCalls, c.firstCyclePatches, c.rssAfterAdoptionMb, c.peakRssMb]]
+        ['adopted', 'seed s', 'discover s', 'first cycle s', 'first cycle CPU ms', 'adoption CPU s', 'findJobs', 'first-cycle PATCHes', 'RSS after adoption MB', 'peak RSS MB'],
+        [[c.adopted, round(c.seedMs / 1000, 1), round(c.discoverMs / 1000, 2), round(c.firstCycleMs / 1000, 2), c.firstCycleCpuMs, round(c.adoptCpuMs / 1000, 2), c.findJobsCalls, c.firstCyclePatches, c.rssAfterAdoptionMb, c.peakRssMb]]
       )
     )
     console.log()
