@@ -53,26 +53,6 @@ export function isEnded (view: JobView): boolean {
   return endedStatuses.includes(view.jobResultObject.status)
 }
 
-/** Queue positions are shown exactly below 10, then as 10+, 20+, ..., 100+, 200+, ... so they rarely change. */
-export function roughCount (n: number): string {
-  if (n < 10) return String(n)
-  const magnitude = 10 ** Math.floor(Math.log10(n))
-  return `${Math.floor(n / magnitude) * magnitude}+`
-}
-
-/** `note`: why the job waits beyond its place, e.g. a limit that holds it (DESIGN §6). */
-export function queuedView (submissionId: string, ahead: number, prev?: JobView, note?: string): JobView {
-  return {
-    statusCode: 'queued',
-    statusMessage: `queued for Globus: ${roughCount(ahead)} ahead${note ? ` (${note})` : ''}`,
-    jobResultObject: {
-      ...emptyResult(submissionId),
-      ...(prev?.jobResultObject.archiveJobId ? { archiveJobId: prev.jobResultObject.archiveJobId } : {}),
-      ...(prev?.jobResultObject.bytesTotal !== undefined ? { bytesTotal: prev.jobResultObject.bytesTotal } : {}),
-    },
-  }
-}
-
 export function emptyResult (submissionId: string): ResultObject {
   return {
     globusTaskId: '',

@@ -7,7 +7,8 @@ import type { ScicatClient } from '../scicat/client.js'
 import { describe } from './cycle-helpers.js'
 import type { CycleParts } from './cycle-parts.js'
 import { holdNote } from './fair-order.js'
-import { failedView, isEnded, type JobView, queuedView, runningView, sameView, submittedView, viewOf } from './job-state.js'
+import { failedView, isEnded, type JobView, runningView, submittedView, viewOf } from './job-state.js'
+import { queuedView, showsQueued } from './queued-view.js'
 import { type Transfer, transferSpec } from './transfer.js'
 import { WritesFenced } from './write-gate.js'
 
@@ -110,9 +111,9 @@ export class Submitter {
       const t = tracked.get(order.jobs[i]!.id)
       if (!t) continue
       const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
-      const view = queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))
-      if (!t.want && sameView(t.view, view)) continue
-      updates.push(writer.update(t, view))
+      const note = hold && holdNote(hold)
+      if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, i, note)) continue
+      updates.push(writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, note)))
     }
     await Promise.all(updates)
     this.shownOrder = order

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { World } from '../../src/sandbox/world.js'
 import { sandboxCollections, sandboxFacilities } from '../../src/sandbox/world.js'
-import { roughCount } from '../../src/transfers/job-state.js'
+import { roughCount } from '../../src/transfers/queued-view.js'
 import { startWithConfig } from '../helpers/custom-config.js'
 import { cyclesUntil, type Setup, startProxy } from '../helpers/proxy.js'
 import { addDatasets, globusSubmissionOrder, jobOf, startTransfer, submissionIdOf } from '../helpers/transfers.js'

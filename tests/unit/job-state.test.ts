@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { cancelledView, finishedView, queuedView, roughCount, sameView, submittedView } from '../../src/transfers/job-state.js'
+import { cancelledView, finishedView, sameView, submittedView } from '../../src/transfers/job-state.js'
+import { queuedView, roughCount } from '../../src/transfers/queued-view.js'
 
 describe('job views', () => {
   it('queue positions are exact below 10, then rounded down so the message rarely changes', () => {

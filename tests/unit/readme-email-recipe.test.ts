@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/loader.js'
 import { Metrics } from '../../src/metrics.js'
 import type { ScicatClient } from '../../src/scicat/client.js'
-import { failedView, finishedView, type JobView, queuedView, type SiteStatusCodes } from '../../src/transfers/job-state.js'
+import { failedView, finishedView, type JobView, type SiteStatusCodes } from '../../src/transfers/job-state.js'
+import { queuedView } from '../../src/transfers/queued-view.js'
 import { JobWriter } from '../../src/transfers/job-writer.js'
 
 type Doc = Record<string, unknown>

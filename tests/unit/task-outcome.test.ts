@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GlobusTask } from '../../src/globus/client.js'
-import { queuedView, runningView, sameView, submittedView } from '../../src/transfers/job-state.js'
+import { runningView, sameView, submittedView } from '../../src/transfers/job-state.js'
+import { queuedView } from '../../src/transfers/queued-view.js'
 import { missingCyclesLimit, readTask, unchangedReading } from '../../src/transfers/task-outcome.js'
 import type { Transfer } from '../../src/transfers/transfer.js'
 
