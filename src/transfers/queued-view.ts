@@ -26,31 +26,50 @@ export function queuedView (submissionId: string, ahead: number, prev?: JobView,
   }
 }
 
-/** What every queued view's jobResultObject holds besides submissionId, archiveJobId and bytesTotal. */
-const emptyFields = emptyResult('') as unknown as Readonly<Record<string, unknown>>
-const emptyFieldCount = Object.keys(emptyFields).length - 1 // all but submissionId
+/**
+ * The message of each place in turn, for a loop over the queue: each string is built once per
+ * rounding step and note rather than once per job.
+ */
+export function queuedMessages (): (ahead: number, note?: string) => string {
+  let from = 0
+  let upTo = -1 // the places [from, upTo) share one rounded count
+  let byNote = new Map<string | undefined, string>()
+  return (ahead, note) => {
+    if (ahead < from || ahead >= upTo) {
+      const magnitude = ahead < 10 ? 1 : 10 ** Math.floor(Math.log10(ahead))
+      from = Math.floor(ahead / magnitude) * magnitude
+      upTo = from + magnitude
+      byNote = new Map()
+    }
+    let message = byNote.get(note)
+    if (message === undefined) {
+      message = queuedMessage(ahead, note)
+      byNote.set(note, message)
+    }
+    return message
+  }
+}
 
 /**
  * Whether `prev` already is what `queuedView(submissionId, ahead, prev, note)` would give
- * (`sameView` of the two), without building that view: with 100,000 queued jobs and nearly all
- * of them unmoved (places are rounded), the view built per job and cycle was most of the work.
+ * (`sameView` of the two; `message` is that view's, from queuedMessages) without building that
+ * view: with 100,000 queued jobs and nearly all of them unmoved (places are rounded), the view
+ * built per job and cycle was most of the work.
  */
-export function showsQueued (prev: JobView, submissionId: string, ahead: number, note?: string): boolean {
-  if (prev.statusCode !== 'queued' || prev.statusMessage !== queuedMessage(ahead, note)) return false
-  const r = prev.jobResultObject as unknown as Record<string, unknown>
-  let base = 0
-  for (const k in r) {
-    const v = r[k]
-    if (v === undefined || k === 'bytesTotal') continue // undefined counts as absent; bytesTotal is kept as it is
-    if (k === 'submissionId') {
-      if (v !== submissionId) return false
-    } else if (k === 'archiveJobId') {
-      if (!v) return false // queuedView keeps only one that is set
-    } else if (k in emptyFields && v === emptyFields[k]) {
-      base++
-    } else {
-      return false
-    }
-  }
-  return base === emptyFieldCount && r.submissionId === submissionId
+export function showsQueued (prev: JobView, submissionId: string, message: string): boolean {
+  if (prev.statusCode !== 'queued' || prev.statusMessage !== message) return false
+  const r = prev.jobResultObject
+  if (
+    r.globusTaskId !== '' || r.bytesTransferred !== 0 || r.filesTransferred !== 0 || r.filesTotal !== 0 ||
+    r.status !== 'transferring' || r.error !== '' || r.submissionId !== submissionId
+  ) return false
+  if (r.archiveJobId !== undefined && !r.archiveJobId) return false // queuedView keeps only one that is set
+  // and nothing else: the seven fields above, archiveJobId and bytesTotal (kept as they are)
+  const keys = 7 + (r.archiveJobId !== undefined ? 1 : 0) + (r.bytesTotal !== undefined ? 1 : 0)
+  return Object.keys(r).length === keys || definedKeys(r) === keys
+}
+
+/** Keys set to undefined are no keys in the JSON SciCat gets (as sameView counts them). */
+function definedKeys (r: object): number {
+  return Object.values(r).filter((v) => v !== undefined).length
 }

@@ -8,7 +8,7 @@ import { describe } from './cycle-helpers.js'
 import type { CycleParts } from './cycle-parts.js'
 import { holdNote } from './fair-order.js'
 import { failedView, isEnded, type JobView, runningView, submittedView, viewOf } from './job-state.js'
-import { queuedView, showsQueued } from './queued-view.js'
+import { queuedMessages, queuedView, showsQueued } from './queued-view.js'
 import { type Transfer, transferSpec } from './transfer.js'
 import { WritesFenced } from './write-gate.js'
 
@@ -107,12 +107,13 @@ export class Submitter {
     // checked here, without a promise per job: with 100,000 queued, nearly every one shows its
     // place already (places are rounded), and only the few that moved past a rounding step are written
     const updates: Array<Promise<boolean>> = []
+    const messageOf = queuedMessages()
     for (let i = 0; i < order.jobs.length; i++) {
       const t = tracked.get(order.jobs[i]!.id)
       if (!t) continue
       const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
       const note = hold && holdNote(hold)
-      if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, i, note)) continue
+      if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, messageOf(i, note))) continue
       updates.push(writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, note)))
     }
     await Promise.all(updates)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type JobView, sameView, submittedView } from '../../src/transfers/job-state.js'
-import { queuedView, showsQueued } from '../../src/transfers/queued-view.js'
+import { queuedMessages, queuedView, roughCount, showsQueued } from '../../src/transfers/queued-view.js'
 
 const base = queuedView('sid', 23)
 const withResult = (extra: Record<string, unknown>, drop: string[] = []): JobView => {
@@ -22,6 +22,8 @@ const prevs: Array<[string, JobView]> = [
   ['a bytesTotal', withResult({ bytesTotal: 1234 })],
   ['a bytesTotal that is not finite', withResult({ bytesTotal: Number.NaN })],
   ['keys set to undefined', withResult({ niceStatus: undefined, archiveJobId: undefined })],
+  ['a bytesTotal set to undefined', withResult({ bytesTotal: undefined })],
+  ['an archive job id and a bytesTotal', withResult({ archiveJobId: 'a1', bytesTotal: 7 })],
   ['a Globus task id', withResult({ globusTaskId: 'task-1' })],
   ['bytes moved', withResult({ bytesTransferred: 5 })],
   ['a missing base field', withResult({}, ['filesTotal'])],
@@ -36,12 +38,24 @@ const prevs: Array<[string, JobView]> = [
 describe('showsQueued', () => {
   it.each(prevs)('answers as sameView(prev, queuedView(...)) does: %s', (_name, prev) => {
     for (const [ahead, note] of [[23, undefined], [27, undefined], [5, undefined], [23, 'at most 2 tasks per user at once']] as const) {
-      expect(showsQueued(prev, 'sid', ahead, note)).toBe(sameView(prev, queuedView('sid', ahead, prev, note)))
+      expect(showsQueued(prev, 'sid', queuedView('sid', ahead, undefined, note).statusMessage)).toBe(sameView(prev, queuedView('sid', ahead, prev, note)))
     }
   })
 
   it('is true for a job already showing its place, false once the rounded place changes', () => {
-    expect(showsQueued(base, 'sid', 20)).toBe(true)
-    expect(showsQueued(base, 'sid', 30)).toBe(false)
+    const messageOf = queuedMessages()
+    expect(showsQueued(base, 'sid', messageOf(20))).toBe(true)
+    expect(showsQueued(base, 'sid', messageOf(30))).toBe(false)
+  })
+
+  it('queuedMessages gives each place the message queuedView writes, notes included, in any order', () => {
+    const messageOf = queuedMessages()
+    const places = [...Array(2500).keys(), 99_999, 100_000, 100_001, 15, 9, 10, 0]
+    for (const ahead of places) {
+      for (const note of [undefined, 'at most 2 tasks per user at once', 'facility f takes at most 5 tasks at once']) {
+        expect(messageOf(ahead, note)).toBe(queuedView('sid', ahead, undefined, note).statusMessage)
+      }
+    }
+    expect(messageOf(1234)).toContain(roughCount(1234))
   })
 })
