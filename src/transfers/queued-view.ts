@@ -1,12 +1,17 @@
 // The view of a job waiting in the capacity queue ("queued for Globus: N ahead"), and the check
 // the tracker makes for every queued job each time the order changes.
+import { type Hold, holdNote } from './fair-order.js'
 import { emptyResult, type JobView } from './job-state.js'
+
+/** The places that share n's rounded count: [from, from + size). */
+function roughBand (n: number): { from: number; size: number } {
+  const size = n < 10 ? 1 : 10 ** Math.floor(Math.log10(n))
+  return { from: Math.floor(n / size) * size, size }
+}
 
 /** Queue positions are shown exactly below 10, then as 10+, 20+, ..., 100+, 200+, ... so they rarely change. */
 export function roughCount (n: number): string {
-  if (n < 10) return String(n)
-  const magnitude = 10 ** Math.floor(Math.log10(n))
-  return `${Math.floor(n / magnitude) * magnitude}+`
+  return n < 10 ? String(n) : `${roughBand(n).from}+`
 }
 
 function queuedMessage (ahead: number, note?: string): string {
@@ -27,24 +32,21 @@ export function queuedView (submissionId: string, ahead: number, prev?: JobView,
 }
 
 /**
- * The message of each place in turn, for a loop over the queue: each string is built once per
- * rounding step and note rather than once per job.
+ * The message of each place in turn, for a loop over the queue (`hold`: the limit that holds the
+ * job, if any): each string is built once per rounding step and hold rather than once per job.
  */
-export function queuedMessages (): (ahead: number, note?: string) => string {
-  let from = 0
-  let upTo = -1 // the places [from, upTo) share one rounded count
-  let byNote = new Map<string | undefined, string>()
-  return (ahead, note) => {
-    if (ahead < from || ahead >= upTo) {
-      const magnitude = ahead < 10 ? 1 : 10 ** Math.floor(Math.log10(ahead))
-      from = Math.floor(ahead / magnitude) * magnitude
-      upTo = from + magnitude
-      byNote = new Map()
+export function queuedMessages (): (ahead: number, hold?: Hold) => string {
+  let band = { from: 0, size: 0 }
+  let byHold = new Map<Hold | undefined, string>()
+  return (ahead, hold) => {
+    if (ahead < band.from || ahead >= band.from + band.size) {
+      band = roughBand(ahead)
+      byHold = new Map()
     }
-    let message = byNote.get(note)
+    let message = byHold.get(hold)
     if (message === undefined) {
-      message = queuedMessage(ahead, note)
-      byNote.set(note, message)
+      message = queuedMessage(ahead, hold && holdNote(hold))
+      byHold.set(hold, message)
     }
     return message
   }
@@ -64,10 +66,12 @@ export function showsQueued (prev: JobView, submissionId: string, message: strin
     r.status !== 'transferring' || r.error !== '' || r.submissionId !== submissionId
   ) return false
   if (r.archiveJobId !== undefined && !r.archiveJobId) return false // queuedView keeps only one that is set
-  // and nothing else: the seven fields above, archiveJobId and bytesTotal (kept as they are)
-  const keys = 7 + (r.archiveJobId !== undefined ? 1 : 0) + (r.bytesTotal !== undefined ? 1 : 0)
+  // and nothing else: emptyResult's fields (above), archiveJobId and bytesTotal (kept as they are)
+  const keys = emptyResultKeys + (r.archiveJobId !== undefined ? 1 : 0) + (r.bytesTotal !== undefined ? 1 : 0)
   return Object.keys(r).length === keys || definedKeys(r) === keys
 }
+
+const emptyResultKeys = Object.keys(emptyResult('')).length
 
 /** Keys set to undefined are no keys in the JSON SciCat gets (as sameView counts them). */
 function definedKeys (r: object): number {

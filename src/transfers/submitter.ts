@@ -112,9 +112,8 @@ export class Submitter {
       const t = tracked.get(order.jobs[i]!.id)
       if (!t) continue
       const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
-      const note = hold && holdNote(hold)
-      if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, messageOf(i, note))) continue
-      updates.push(writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, note)))
+      if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, messageOf(i, hold))) continue
+      updates.push(writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))))
     }
     await Promise.all(updates)
     this.shownOrder = order

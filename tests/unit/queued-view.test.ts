@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { type Hold, holdNote } from '../../src/transfers/fair-order.js'
 import { type JobView, sameView, submittedView } from '../../src/transfers/job-state.js'
 import { queuedMessages, queuedView, roughCount, showsQueued } from '../../src/transfers/queued-view.js'
 
@@ -51,9 +52,10 @@ describe('showsQueued', () => {
   it('queuedMessages gives each place the message queuedView writes, notes included, in any order', () => {
     const messageOf = queuedMessages()
     const places = [...Array(2500).keys(), 99_999, 100_000, 100_001, 15, 9, 10, 0]
+    const holds: Array<Hold | undefined> = [undefined, { limit: 'user', user: 'u', max: 2 }, { limit: 'facility', facility: 'f', max: 5 }]
     for (const ahead of places) {
-      for (const note of [undefined, 'at most 2 tasks per user at once', 'facility f takes at most 5 tasks at once']) {
-        expect(messageOf(ahead, note)).toBe(queuedView('sid', ahead, undefined, note).statusMessage)
+      for (const hold of holds) {
+        expect(messageOf(ahead, hold)).toBe(queuedView('sid', ahead, undefined, hold && holdNote(hold)).statusMessage)
       }
     }
     expect(messageOf(1234)).toContain(roughCount(1234))
