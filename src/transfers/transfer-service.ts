@@ -15,7 +15,7 @@ import { emptyDirectories } from './recorded-directories.js'
 import { statusView, type TransferStatusView } from './status-view.js'
 import type { Tracker } from './tracker.js'
 import { PackedFileList } from './packed-file-list.js'
-import { type FileToTransfer, type Transfer, type TransferParams, toJobParams } from './transfer.js'
+import { type FileToTransfer, newTransfer, type TransferParams, toJobParams } from './transfer.js'
 import type { WriteGate } from './write-gate.js'
 
 export interface TransferRequest {
@@ -191,14 +191,14 @@ export class TransferService {
       this.deps.tracker.creating.delete(submissionId)
       throw err
     }
-    const t: Transfer = {
+    const t = newTransfer({
       jobId: job.id,
       params,
       owner,
       createdAt: job.createdAt,
       state: 'queued',
       view: withBytesTotal(viewOf(job, submissionId, this.config.scicat.statusCodes), dataset.size),
-    }
+    })
     const started = this.deps.tracker.startTransfer(t)
     this.deps.tracker.creating.delete(submissionId)
     const result = await started
