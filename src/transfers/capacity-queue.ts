@@ -24,6 +24,11 @@ export function fairPolicy (config: Config): FairPolicy {
   }
 }
 
+/** A job waiting for a slot: what the fair order knows of it, and the transfer itself (no lookup by id per job and order). */
+export interface WaitingJob extends QueuedJob {
+  transfer: Transfer
+}
+
 function owned (t: Transfer): OwnedTransfer {
   return {
     ...(t.owner.ownerUser ? { ownerUser: t.owner.ownerUser } : {}),
@@ -43,7 +48,7 @@ export class CapacityQueue {
   private readonly maxActiveTasks: number
   private readonly facilityNames: string[]
   /** Jobs waiting for a Globus slot. */
-  private readonly waiting = new Map<string, QueuedJob>()
+  private readonly waiting = new Map<string, WaitingJob>()
   /** Jobs whose Globus task is being submitted or has not ended: at most globus.maxActiveTasks. */
   private readonly active = new Map<string, OwnedTransfer>()
   private readonly activeCounts: TaskCounts
@@ -51,9 +56,9 @@ export class CapacityQueue {
   /** Arrival order of the jobs met so far (kept while a job is tracked: a postponed job keeps its turn). */
   private readonly seqs = new Map<string, number>()
   private nextSeq = 0
-  private cached: FairOrder | undefined
+  private cached: FairOrder<WaitingJob> | undefined
   /** The jobs the current fill gives slots to, in order (the ready part of the fair order). */
-  private plan: QueuedJob[] = []
+  private plan: WaitingJob[] = []
   /** True when every waiting job is held by a limit (and has stayed held since): a new job need not wait behind them. */
   private onlyHeldWait = false
 
@@ -123,7 +128,7 @@ export class CapacityQueue {
     let seq = this.seqs.get(jobId)
     if (seq === undefined) this.seqs.set(jobId, (seq = this.nextSeq++))
     const at = Date.parse(t.createdAt)
-    const job: QueuedJob = { ...owned(t), id: jobId, createdAt: at, seq }
+    const job: WaitingJob = { ...owned(t), id: jobId, createdAt: at, seq, place: undefined, transfer: t }
     const held = this.activeCounts.holdOf(job, this.policy) !== undefined
     // the first to wait, held: a job no limit holds may pass it at once
     if (this.waiting.size === 0) this.onlyHeldWait = held
@@ -157,9 +162,9 @@ export class CapacityQueue {
     for (let replanned = false; ;) {
       while (this.plan.length) {
         const next = this.plan.shift()!
-        const t = this.lookup(next.id)
+        const t = this.waiting.get(next.id)?.transfer
         // the plan's jobs go in order; one a limit holds by now (a slot taken meanwhile) is passed over
-        if (!this.waiting.has(next.id) || !t || t.state !== 'queued' || this.activeCounts.holdOf(next, this.policy)) continue
+        if (!t || t.state !== 'queued' || this.activeCounts.holdOf(next, this.policy)) continue
         this.remove(next.id)
         return t
       }
@@ -198,7 +203,7 @@ export class CapacityQueue {
   }
 
   /** Every waiting job in its fair order, which of them are held, and why (computed once per change). */
-  order (): FairOrder {
+  order (): FairOrder<WaitingJob> {
     this.cached ??= fairOrder(this.waiting.values(), this.active.values(), this.policy)
     return this.cached
   }

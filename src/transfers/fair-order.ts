@@ -38,9 +38,9 @@ export type Hold =
   | { limit: 'user'; user: string; max: number }
   | { limit: 'facility'; facility: string; max: number }
 
-export interface FairOrder {
+export interface FairOrder<J extends QueuedJob = QueuedJob> {
   /** Every queued job, in the order free slots would go to them if no running task ended. */
-  jobs: QueuedJob[]
+  jobs: J[]
   /** The first `ready` jobs are held by no limit: free slots go to them, in this order. */
   ready: number
   /** Why each job from `ready` on is held: `holds[i]` belongs to `jobs[ready + i]`. */
@@ -134,8 +134,8 @@ export class TaskCounts {
   }
 }
 
-interface Entry {
-  job: QueuedJob
+interface Entry<J extends QueuedJob> {
+  job: J
   /** The job's createdAt and seq, kept beside it: the comparisons run n log n times per cycle. */
   at: number
   seq: number
@@ -143,17 +143,17 @@ interface Entry {
 }
 
 /** One owner's queued jobs, first in first out, and the owner's tasks (submitted, or placed in the order so far). */
-interface OwnerLine {
+interface OwnerLine<J extends QueuedJob> {
   tasks: number
-  entries: Entry[]
+  entries: Entry<J>[]
   head: number
-  held: Entry[]
+  held: Entry<J>[]
 }
 
-const earlier = (x: Entry, y: Entry): boolean => (x.at !== y.at ? x.at < y.at : x.seq < y.seq)
+const earlier = <J extends QueuedJob>(x: Entry<J>, y: Entry<J>): boolean => (x.at !== y.at ? x.at < y.at : x.seq < y.seq)
 
 /** The owner with fewer tasks goes first; between equals, the one whose next job has waited longest. */
-const ownerBefore = (a: OwnerLine, b: OwnerLine): boolean =>
+const ownerBefore = <J extends QueuedJob>(a: OwnerLine<J>, b: OwnerLine<J>): boolean =>
   a.tasks !== b.tasks ? a.tasks < b.tasks : earlier(a.entries[a.head]!, b.entries[b.head]!)
 
 /**
@@ -164,9 +164,9 @@ const ownerBefore = (a: OwnerLine, b: OwnerLine): boolean =>
  * behind it; the held jobs follow, in the same fair order, as if their limits had cleared.
  * O(n log n): a sort per owner, and one heap operation per job.
  */
-export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTransfer>, policy: FairPolicy): FairOrder {
+export function fairOrder<J extends QueuedJob> (queued: Iterable<J>, active: Iterable<OwnedTransfer>, policy: FairPolicy): FairOrder<J> {
   const counts = new TaskCounts(policy.fairShare, active)
-  const lines = new Map<string, OwnerLine>()
+  const lines = new Map<string, OwnerLine<J>>()
   for (const job of queued) {
     const owner = ownerOf(job, policy.fairShare)
     let line = lines.get(owner)
@@ -179,12 +179,12 @@ export function fairOrder (queued: Iterable<QueuedJob>, active: Iterable<OwnedTr
   }
   for (const line of lines.values()) line.entries.sort((x, y) => x.at - y.at || x.seq - y.seq)
 
-  const jobs: QueuedJob[] = []
+  const jobs: J[] = []
   const holds: Hold[] = []
   // with a line per user, a user's limit that holds one job holds every later job of the line
   const linePerUser = policy.fairShare === 'user'
   const drain = (withLimits: boolean) => {
-    const heap = new MinHeap(ownerBefore)
+    const heap = new MinHeap<OwnerLine<J>>(ownerBefore)
     for (const line of lines.values()) if (line.head < line.entries.length) heap.push(line)
     for (let line = heap.peek(); line; line = heap.peek()) {
       const entry = line.entries[line.head++]!

@@ -98,7 +98,7 @@ export class Submitter {
    * limit that holds it, if any. A job whose rounded message did not change costs no PATCH.
    */
   async refreshQueued (): Promise<void> {
-    const { tracked, capacity, writer } = this.deps
+    const { capacity, writer } = this.deps
     const order = capacity.order()
     // the queue keeps one order object until a job joins, leaves, takes or frees a slot: when every
     // job was shown its place in this very order, nothing moved (a write that failed waits in
@@ -109,8 +109,7 @@ export class Submitter {
     const updates: Array<Promise<boolean>> = []
     const messageOf = queuedMessages()
     for (let i = 0; i < order.jobs.length; i++) {
-      const t = tracked.get(order.jobs[i]!.id)
-      if (!t) continue
+      const t = order.jobs[i]!.transfer
       const hold = i >= order.ready ? order.holds[i - order.ready] : undefined
       if (!t.want && showsQueued(t.view, t.params.globusSubmissionId, messageOf(i, hold))) continue
       updates.push(writer.update(t, queuedView(t.params.globusSubmissionId, i, t.view, hold && holdNote(hold))))
