@@ -35,10 +35,10 @@ export class TrackedTransfers {
     return this.byJob.size
   }
 
-  /** The transfers in one state, without a copy of all of them (100,000 tracked, a few finishing). */
-  inState (state: Transfer['state']): Transfer[] {
+  /** The transfers `keep` picks, without a copy of all of them first (100,000 tracked, a few picked). */
+  where (keep: (t: Transfer) => unknown): Transfer[] {
     const found: Transfer[] = []
-    for (const t of this.byJob.values()) if (t.state === state) found.push(t)
+    for (const t of this.byJob.values()) if (keep(t)) found.push(t)
     return found
   }
 
@@ -85,10 +85,8 @@ export class TrackedTransfers {
 
   /** Sends every update that has not landed yet. */
   async flush (): Promise<void> {
-    const unsent: Transfer[] = []
-    for (const t of this.byJob.values()) if (t.want) unsent.push(t)
     await Promise.all(
-      unsent.map(async (t) => {
+      this.where((t) => t.want).map(async (t) => {
         const landed = await this.writer.update(t, t.want!)
         if (landed && t.state === 'closing') this.forget(t, t.view.jobResultObject.status)
         if (this.writer.isGone(t)) this.forget(t)

@@ -168,7 +168,7 @@ export class Tracker {
     await this.flush()
     await this.poller.poll()
     if (this.canWrite()) {
-      await Promise.all(this.tracked.inState('finishing').map((t) => this.finish(t)))
+      await Promise.all(this.tracked.where((t) => t.state === 'finishing').map((t) => this.finish(t)))
     }
     await this.submitter.fillSlots(() => this.stopping)
     await this.submitter.refreshQueued()
